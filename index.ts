@@ -1,0 +1,12 @@
+export { StreamingError, ContextStateError, GraphError, StorageError, CheckpointMismatchError, JobError, StateError, ReceiverError, SqlError, ErrorCodes } from "./errors.js";
+export type { ErrorCode, GraphChange } from "./errors.js";
+export { Milliseconds, Seconds, Minutes } from "./lib/time.js";
+export type { Duration, Time } from "./lib/time.js";
+export { SystemClock, ManualClock } from "./lib/clock.js";
+export type { Clock } from "./lib/clock.js";
+export { StreamingContext } from "./lib/streaming-context.js";
+export type { StreamingContextOptions } from "./lib/streaming-context.js";
+export { RDD } from "./lib/rdd/rdd.js";
+export { DStream, MapWithStateDStream, StateSpec, InputDStream } from "./lib/dstream/internal.js";
+export type { State, MappingFunction, ForeachFunction } from "./lib/dstream/internal.js";
+export type { StreamingListener, BatchInfo, OutputOperationInfo, ReceiverInfo } from "./lib/listener.js";

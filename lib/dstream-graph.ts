@@ -1,0 +1,150 @@
+import { ContextStateError, ErrorCodes, GraphError } from "../errors.js";
+import type { Duration, Time } from "./time.js";
+import { isStateOperator, type DStream, type ForEachDStream, type InputDStream, type Job, type StateOperator } from "./dstream/internal.js";
+
+/** One operator as recorded in a graph fingerprint. */
+export interface OperatorFingerprint {
+  id: string;
+  kind: string;
+  dependencies: string[];
+  slideDuration: Duration;
+  windowDuration?: Duration;
+  stateful: boolean;
+}
+
+/** What identifies a graph for checkpoint compatibility: batch duration and operators. */
+export interface GraphFingerprint {
+  batchDuration: Duration;
+  operators: OperatorFingerprint[];
+}
+
+type Phase = "building" | "started" | "stopped";
+
+/**
+ * The operators of one context: every stream in creation order, the inputs, the output operations
+ * in registration order, and the stateful operators. Closed to changes once started.
+ */
+export class DStreamGraph {
+  private readonly streams: DStream<unknown>[] = [];
+  readonly inputStreams: InputDStream<unknown>[] = [];
+  readonly outputStreams: ForEachDStream<unknown>[] = [];
+  readonly stateOperators: (StateOperator & DStream<unknown>)[] = [];
+  private readonly names = new Map<string, DStream<unknown>>();
+  private phase: Phase = "building";
+  private remembered: Duration | undefined;
+  zeroTime: Time | undefined;
+
+  constructor(readonly batchDuration: Duration) {}
+
+  /** Throws unless operators may still be added; `what` says what the caller tried. */
+  checkNotStarted(what: string): void {
+    if (this.phase === "started") {
+      throw new ContextStateError(ErrorCodes.CONTEXT_STATE, `Cannot ${what} after the StreamingContext has started; define every operator and output operation before start()`);
+    }
+    if (this.phase === "stopped") {
+      throw new ContextStateError(ErrorCodes.CONTEXT_STATE, `Cannot ${what} after the StreamingContext has stopped; create a new StreamingContext`);
+    }
+  }
+
+  /** Adds a stream; returns its creation-order id. */
+  register(stream: DStream<unknown>): number {
+    this.checkNotStarted(`add ${stream.constructor.name}`);
+    this.streams.push(stream);
+    return this.streams.length - 1;
+  }
+
+  /** Reserves a `name()` for one operator. */
+  claimName(uid: string, stream: DStream<unknown>): void {
+    const holder = this.names.get(uid);
+    if (holder !== undefined && holder !== stream) {
+      throw new GraphError(ErrorCodes.GRAPH_INVALID, `Operator name "${uid}" is already used by ${holder.kind} #${holder.id}; names must be unique`);
+    }
+    if (/^\d+$/.test(uid)) throw new TypeError(`name(uid) must not be a plain number ("${uid}"): numbers are the default ids`);
+    this.names.set(uid, stream);
+  }
+
+  addInputStream(stream: InputDStream<unknown>): number {
+    this.inputStreams.push(stream);
+    return this.inputStreams.length - 1;
+  }
+
+  addOutputStream(stream: ForEachDStream<unknown>): number {
+    this.outputStreams.push(stream);
+    return this.outputStreams.length - 1;
+  }
+
+  addStateOperator(op: StateOperator & DStream<unknown>): void {
+    this.stateOperators.push(op);
+  }
+
+  /** `ssc.remember(d)`: every stream keeps its RDDs for at least `d`. */
+  remember(duration: Duration): void {
+    this.checkNotStarted("call remember()");
+    this.remembered = duration;
+  }
+
+  /** Checks the graph can run; `checkpointing` says whether a checkpoint directory is set. */
+  validate(checkpointing: boolean): void {
+    if (this.outputStreams.length === 0) {
+      throw new GraphError(ErrorCodes.GRAPH_INVALID, "No output operations registered, so nothing to execute; add foreachRDD, print or saveAsTextFiles before start()");
+    }
+    const stateful = this.stateOperators[0];
+    if (!checkpointing && stateful !== undefined) {
+      throw new GraphError(
+        ErrorCodes.CHECKPOINT_REQUIRED,
+        `${stateful.kind} ${stateful.operatorId} keeps state between batches and needs a checkpoint directory; call ssc.checkpoint(dir) or use StreamingContext.getOrCreate(dir, setup)`,
+      );
+    }
+  }
+
+  /** Fixes the zero time, propagates remember durations and validates every stream. */
+  start(zeroTime: Time): void {
+    this.checkNotStarted("start the graph");
+    this.zeroTime = zeroTime;
+    for (const out of this.outputStreams) out.initialize(zeroTime);
+    for (const out of this.outputStreams) out.remember(this.remembered);
+    for (const out of this.outputStreams) out.validateAtStart();
+    this.phase = "started";
+  }
+
+  /** Closes the graph for good. */
+  stop(): void {
+    this.phase = "stopped";
+  }
+
+  /** The output operations' jobs for `time`, in registration order (computing their RDDs lazily). */
+  *jobs(time: Time): Generator<{ output: ForEachDStream<unknown>; job: () => Job | undefined }> {
+    for (const output of this.outputStreams) yield { output, job: () => output.generateJob(time) };
+  }
+
+  /** Forgets RDDs no stream needs after batch `time`. */
+  clearMetadata(time: Time): void {
+    for (const out of this.outputStreams) out.clearMetadata(time);
+  }
+
+  /** The longest time any input must keep its batches (the widest window), after start. */
+  get maxInputRemember(): Duration {
+    let max = this.batchDuration;
+    for (const input of this.inputStreams) max = Math.max(max, input.rememberDuration ?? 0);
+    return max;
+  }
+
+  /** The fingerprint compared on recovery. */
+  fingerprint(): GraphFingerprint {
+    return {
+      batchDuration: this.batchDuration,
+      operators: this.streams.map((s) => {
+        const windowDuration = (s as { windowDuration?: Duration }).windowDuration;
+        const op: OperatorFingerprint = {
+          id: s.operatorId,
+          kind: s.kind,
+          dependencies: s.dependencies.map((d) => d.operatorId),
+          slideDuration: s.slideDuration,
+          stateful: isStateOperator(s),
+        };
+        if (windowDuration !== undefined) op.windowDuration = windowDuration;
+        return op;
+      }),
+    };
+  }
+}

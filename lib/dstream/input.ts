@@ -1,0 +1,73 @@
+import type { RDD } from "../rdd/rdd.js";
+import type { Duration, Time } from "../time.js";
+import { DStream } from "./internal.js";
+
+/**
+ * A stream fed from outside the graph. Each batch goes through two steps the scheduler drives:
+ * `plan(time)` decides which input belongs to the batch and returns a plain, serializable record of
+ * it (stored in the batch record before the batch runs, and replayed by recovery); `materialize`
+ * turns a plan into the batch's RDD, for fresh and recovered batches alike.
+ */
+export abstract class InputDStream<T, P = unknown> extends DStream<T> {
+  /** The input's id within the context (Spark's streamId), in creation order. */
+  readonly streamId: number;
+
+  constructor(ssc: DStream<T>["ssc"]) {
+    super(ssc);
+    this.streamId = ssc.graph.addInputStream(this);
+  }
+
+  get slideDuration(): Duration {
+    return this.ssc.batchDuration;
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [];
+  }
+
+  /** The RDD of a batch that was planned and materialized; undefined for any other time. */
+  compute(time: Time): RDD<T> | undefined {
+    return this.batches.get(time);
+  }
+
+  private readonly batches = new Map<Time, RDD<T>>();
+
+  /** Called by the scheduler with the RDD materialized for `time`. */
+  provide(time: Time, rdd: RDD<T>): void {
+    this.batches.set(time, rdd);
+  }
+
+  override clearMetadata(time: Time): void {
+    super.clearMetadata(time);
+    const keepAfter = time - (this.rememberDuration ?? this.slideDuration);
+    for (const t of this.batches.keys()) if (t <= keepAfter) this.batches.delete(t);
+  }
+
+  /** True when the input can be replayed from its plan after a crash (false for non-logged sources). */
+  get recoverable(): boolean {
+    return true;
+  }
+
+  /** Assigns the input that arrived since the last batch to batch `time`. */
+  abstract plan(time: Time): P | Promise<P>;
+
+  /** Builds batch `time`'s RDD from its plan. */
+  abstract materialize(time: Time, plan: P): RDD<T> | Promise<RDD<T>>;
+
+  /** The number of records a plan holds, for BatchInfo.numRecords. */
+  abstract recordCount(plan: P): number;
+
+  /** Starts receiving (receivers, watchers). Called once by `start()`. */
+  async startInput(): Promise<void> {}
+
+  /** Stops receiving. With `graceful`, everything already received is still planned into batches. */
+  async stopInput(_graceful: boolean): Promise<void> {}
+
+  /** True while received data waits to be planned into a batch (graceful stop drains it). */
+  hasPendingInput(): boolean {
+    return false;
+  }
+
+  /** Batch `time` is committed: the input may release what only that batch needed. */
+  async batchCommitted(_time: Time, _plan: P): Promise<void> {}
+}

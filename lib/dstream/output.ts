@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { RDD } from "../rdd/rdd.js";
+import type { Time } from "../time.js";
+import { ForEachDStream, type DStream } from "./internal.js";
+
+/**
+ * How an output operation writes a record as text: strings as they are, anything else as JSON
+ * (so `[k, v]` is `["w1",5]`). bigint is written as a JSON number.
+ */
+export function formatRecord(x: unknown): string {
+  if (typeof x === "string") return x;
+  if (x === undefined) return "undefined";
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v instanceof Map ? [...v] : v));
+}
+
+/** The text `print(num)` writes for one batch: Spark's header, `num` records, `...` if more. */
+export function formatPrint(rdd: RDD<unknown>, time: Time, num: number): string {
+  const first = rdd.take(num + 1);
+  const lines = ["-------------------------------------------", `Time: ${time} ms`, "-------------------------------------------"];
+  for (const x of first.slice(0, num)) lines.push(formatRecord(x));
+  if (first.length > num) lines.push("...");
+  lines.push("");
+  return lines.join("\n");
+}
+
+/** Registers `print(num)` on `stream`. */
+export function printStream<T>(stream: DStream<T>, num: number): void {
+  if (!Number.isInteger(num) || num < 0) throw new RangeError(`print(num) expects a non-negative integer; got ${String(num)}`);
+  new ForEachDStream(stream, (rdd, time) => console.log(formatPrint(rdd as RDD<unknown>, time, num)), "print", `print(${num})`);
+}
+
+/** The file `saveAsTextFiles(prefix, suffix)` writes for batch `time`. */
+export function textFileName(prefix: string, suffix: string | undefined, time: Time): string {
+  return suffix === undefined || suffix === "" ? `${prefix}-${time}` : `${prefix}-${time}.${suffix}`;
+}
+
+/**
+ * Registers `saveAsTextFiles`. Exactly-once: each batch is written to a temporary file, synced and
+ * renamed over `${prefix}-${time}[.suffix]`; a batch re-run after a crash writes the same content
+ * (batches are deterministic) and the rename replaces it, so exactly one whole file remains.
+ */
+export function saveAsTextFiles<T>(stream: DStream<T>, prefix: string, suffix?: string): void {
+  if (typeof prefix !== "string" || prefix.length === 0) throw new TypeError(`saveAsTextFiles(prefix) expects a non-empty string; got ${String(prefix)}`);
+  if (suffix !== undefined && typeof suffix !== "string") throw new TypeError(`saveAsTextFiles(prefix, suffix) expects a string suffix; got ${typeof suffix}`);
+  new ForEachDStream(stream, (rdd, time) => writeTextFile(textFileName(prefix, suffix, time), rdd as RDD<unknown>), "saveAsTextFiles", `saveAsTextFiles(${prefix})`);
+}
+
+async function writeTextFile(path: string, rdd: RDD<unknown>): Promise<void> {
+  const parts: string[] = [];
+  rdd.forEachRecord((x) => parts.push(formatRecord(x), "\n"));
+  const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
+  const file = await open(tmp, "w");
+  try {
+    await file.writeFile(parts.join(""));
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await file.close();
+  await rename(tmp, path);
+  await syncDirectory(dirname(path));
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // The rename is durable only once the directory entry is; some platforms cannot open a directory.
+  const handle = await open(dir, "r").catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}

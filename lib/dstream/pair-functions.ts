@@ -1,0 +1,120 @@
+/**
+ * The operations of DStream<[K, V]> (Spark's PairDStreamFunctions). DStream's pair methods delegate
+ * here; each builds its stream from the RDD operation of the same name.
+ */
+import type { RDD } from "../rdd/rdd.js";
+import { requirePositiveDuration, type Duration } from "../time.js";
+import {
+  InternalMapWithStateDStream,
+  MapWithStateDStream,
+  ReducedWindowedDStream,
+  ShuffledDStream,
+  StateDStream,
+  TransformedDStream,
+  checkFunction,
+  checkWindow,
+  type DStream,
+  type StateSpec,
+  type UpdateFunction,
+} from "./internal.js";
+
+type Pair<K, V> = DStream<[K, V]>;
+
+export function groupByKey<K, V>(s: Pair<K, V>, numPartitions?: number): DStream<[K, V[]]> {
+  return new ShuffledDStream(s, (rdd) => rdd.groupByKey(numPartitions));
+}
+
+export function reduceByKey<K, V>(s: Pair<K, V>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]> {
+  checkFunction(f, "reduceByKey(f)");
+  return new ShuffledDStream(s, (rdd) => rdd.reduceByKey(f, numPartitions));
+}
+
+export function combineByKey<K, V, C>(s: Pair<K, V>, create: (v: V) => C, mergeValue: (c: C, v: V) => C, mergeCombiners: (a: C, b: C) => C, numPartitions?: number): DStream<[K, C]> {
+  checkFunction(create, "combineByKey(createCombiner, …)");
+  checkFunction(mergeValue, "combineByKey(…, mergeValue, …)");
+  checkFunction(mergeCombiners, "combineByKey(…, mergeCombiners)");
+  return new ShuffledDStream(s, (rdd) => rdd.combineByKey(create, mergeValue, mergeCombiners, numPartitions));
+}
+
+export function mapValues<K, V, U>(s: Pair<K, V>, f: (v: V) => U): DStream<[K, U]> {
+  checkFunction(f, "mapValues(f)");
+  return new ShuffledDStream(s, (rdd) => rdd.mapValues(f));
+}
+
+export function flatMapValues<K, V, U>(s: Pair<K, V>, f: (v: V) => Iterable<U>): DStream<[K, U]> {
+  checkFunction(f, "flatMapValues(f)");
+  return new ShuffledDStream(s, (rdd) => rdd.flatMapValues(f));
+}
+
+export function groupByKeyAndWindow<K, V>(s: Pair<K, V>, windowDuration: Duration, slideDuration: Duration, numPartitions?: number): DStream<[K, V[]]> {
+  // As Spark: group each batch, window the groups, then concatenate the groups of each key.
+  return combineByKey(
+    groupByKey(s, numPartitions).window(windowDuration, slideDuration),
+    (vs: V[]) => [...vs],
+    (acc: V[], vs: V[]) => {
+      for (const v of vs) acc.push(v);
+      return acc;
+    },
+    (a: V[], b: V[]) => a.concat(b),
+    numPartitions,
+  );
+}
+
+export function reduceByKeyAndWindow<K, V>(
+  s: Pair<K, V>,
+  f: (a: V, b: V) => V,
+  invF: ((a: V, b: V) => V) | undefined,
+  windowDuration: Duration,
+  slideDuration: Duration,
+  numPartitions?: number,
+  filterFunc?: (kv: [K, V]) => boolean,
+): DStream<[K, V]> {
+  checkFunction(f, "reduceByKeyAndWindow(f, …)");
+  requirePositiveDuration(windowDuration, "windowDuration");
+  if (invF === undefined) {
+    // Without an inverse: reduce each batch, window, reduce again; absent keys vanish.
+    return reduceByKey(reduceByKey(s, f, numPartitions).window(windowDuration, slideDuration), f, numPartitions);
+  }
+  checkWindow(s, windowDuration, slideDuration);
+  return new ReducedWindowedDStream(reduceByKey(s, f, numPartitions), f, invF, windowDuration, slideDuration, filterFunc);
+}
+
+export function updateStateByKey<K, V, S>(
+  s: Pair<K, V>,
+  update: UpdateFunction<K, V, S>,
+  options?: { initial?: Iterable<[K, S]> | RDD<[K, S]>; numPartitions?: number },
+): DStream<[K, S]> {
+  checkFunction(update, "updateStateByKey(update)");
+  return StateDStream.create(s, update, options?.initial);
+}
+
+export function mapWithState<K, V, S, M>(s: Pair<K, V>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M> {
+  if (spec === null || typeof spec !== "object" || typeof spec.mappingFunction !== "function") {
+    throw new TypeError("mapWithState(spec) expects a StateSpec made with StateSpec.function(fn)");
+  }
+  return new MapWithStateDStream(new InternalMapWithStateDStream(s, spec));
+}
+
+function joinLike<K, V, W, R>(a: Pair<K, V>, b: Pair<K, W>, op: (x: RDD<[K, V]>, y: RDD<[K, W]>) => RDD<R>): DStream<R> {
+  return new TransformedDStream<R>([a, b], (rdds) => op(rdds[0] as RDD<[K, V]>, rdds[1] as RDD<[K, W]>));
+}
+
+export function join<K, V, W>(a: Pair<K, V>, b: Pair<K, W>, numPartitions?: number): DStream<[K, [V, W]]> {
+  return joinLike(a, b, (x, y) => x.join(y, numPartitions));
+}
+
+export function leftOuterJoin<K, V, W>(a: Pair<K, V>, b: Pair<K, W>, numPartitions?: number): DStream<[K, [V, W | undefined]]> {
+  return joinLike(a, b, (x, y) => x.leftOuterJoin(y, numPartitions));
+}
+
+export function rightOuterJoin<K, V, W>(a: Pair<K, V>, b: Pair<K, W>, numPartitions?: number): DStream<[K, [V | undefined, W]]> {
+  return joinLike(a, b, (x, y) => x.rightOuterJoin(y, numPartitions));
+}
+
+export function fullOuterJoin<K, V, W>(a: Pair<K, V>, b: Pair<K, W>, numPartitions?: number): DStream<[K, [V | undefined, W | undefined]]> {
+  return joinLike(a, b, (x, y) => x.fullOuterJoin(y, numPartitions));
+}
+
+export function cogroup<K, V, W>(a: Pair<K, V>, b: Pair<K, W>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
+  return joinLike(a, b, (x, y) => x.cogroup(y, numPartitions));
+}

@@ -1,0 +1,40 @@
+import { RDD } from "../rdd/rdd.js";
+import type { Time } from "../time.js";
+import { InputDStream, type DStream } from "./internal.js";
+
+/** A queue stream's batch plan: the arrays it handed to the batch, one partition each. */
+export interface QueuePlan<T> {
+  parts: T[][];
+}
+
+/**
+ * `ssc.queueStream`: each batch takes the next array of `queue` (or every waiting array with
+ * `oneAtATime: false`); an empty queue gives `defaultBatch` or an empty batch. The arrays handed to a
+ * batch are its plan, so with a checkpoint directory they are logged and the batch recovers.
+ */
+export class QueueInputDStream<T> extends InputDStream<T, QueuePlan<T>> {
+  constructor(
+    ssc: DStream<T>["ssc"],
+    private readonly queue: T[][],
+    private readonly oneAtATime: boolean,
+    private readonly defaultBatch: T[] | undefined,
+  ) {
+    super(ssc);
+  }
+
+  plan(): QueuePlan<T> {
+    if (this.queue.length === 0) return { parts: this.defaultBatch === undefined ? [] : [[...this.defaultBatch]] };
+    const taken = this.oneAtATime ? this.queue.splice(0, 1) : this.queue.splice(0);
+    return { parts: taken.map((a) => [...a]) };
+  }
+
+  materialize(_time: Time, plan: QueuePlan<T>): RDD<T> {
+    return RDD.fromPartitions(plan.parts);
+  }
+
+  recordCount(plan: QueuePlan<T>): number {
+    let n = 0;
+    for (const p of plan.parts) n += p.length;
+    return n;
+  }
+}

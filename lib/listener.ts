@@ -1,0 +1,85 @@
+import type { Time } from "./time.js";
+
+/** One output operation of one batch. */
+export interface OutputOperationInfo {
+  batchTime: Time;
+  /** Position of the output operation in registration order, from 0. */
+  id: number;
+  name: string;
+  description: string;
+  startTime?: number;
+  endTime?: number;
+  duration?: number;
+  failureReason?: string;
+}
+
+/** One batch, as reported to listeners. Delays are in ms and never negative. */
+export interface BatchInfo {
+  batchTime: Time;
+  numRecords: number;
+  submissionTime: number;
+  processingStartTime?: number;
+  processingEndTime?: number;
+  schedulingDelay?: number;
+  processingDelay?: number;
+  totalDelay?: number;
+  outputOperationInfos: OutputOperationInfo[];
+}
+
+/** A receiver, as reported to listeners. */
+export interface ReceiverInfo {
+  streamId: number;
+  name: string;
+  active: boolean;
+  lastErrorMessage?: string;
+  lastError?: string;
+  lastErrorTime?: number;
+}
+
+/** Callbacks for the life of a streaming context; every member is optional. */
+export interface StreamingListener {
+  onStreamingStarted?(e: { time: number }): void;
+  onBatchSubmitted?(e: { batchInfo: BatchInfo }): void;
+  onBatchStarted?(e: { batchInfo: BatchInfo }): void;
+  onBatchCompleted?(e: { batchInfo: BatchInfo }): void;
+  onOutputOperationStarted?(e: { outputOperationInfo: OutputOperationInfo }): void;
+  onOutputOperationCompleted?(e: { outputOperationInfo: OutputOperationInfo }): void;
+  onReceiverStarted?(e: { receiverInfo: ReceiverInfo }): void;
+  onReceiverError?(e: { receiverInfo: ReceiverInfo }): void;
+  onReceiverStopped?(e: { receiverInfo: ReceiverInfo }): void;
+}
+
+type EventName = keyof StreamingListener;
+type EventOf<N extends EventName> = Parameters<NonNullable<StreamingListener[N]>>[0];
+
+/**
+ * Delivers events to listeners, synchronously and in order. A listener that throws is reported on
+ * stderr and does not stop the others or the job (Spark's listener bus does the same).
+ */
+export class ListenerBus {
+  private readonly listeners: StreamingListener[] = [];
+
+  add(listener: StreamingListener): void {
+    if (typeof listener !== "object" || listener === null) {
+      throw new TypeError(`addStreamingListener expects an object with on… callbacks; got ${String(listener)}`);
+    }
+    this.listeners.push(listener);
+  }
+
+  remove(listener: StreamingListener): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  post<N extends EventName>(name: N, event: EventOf<N>): void {
+    for (const listener of [...this.listeners]) {
+      const fn = listener[name] as ((e: EventOf<N>) => void) | undefined;
+      if (fn === undefined) continue;
+      try {
+        fn.call(listener, event);
+      } catch (err) {
+        console.error(`dstream: listener ${name} threw and was skipped:`, err);
+      }
+    }
+  }
+}

@@ -1,0 +1,310 @@
+import { ContextStateError, ErrorCodes } from "../errors.js";
+import { SystemClock, schedulingClock, type Clock, type SchedulingClock } from "./clock.js";
+import { openCheckpointSession, type CheckpointSession } from "./checkpoint/session.js";
+import { DStreamGraph } from "./dstream-graph.js";
+import { QueueInputDStream, TransformedDStream, UnionDStream, type DStream } from "./dstream/internal.js";
+import { ListenerBus, type StreamingListener } from "./listener.js";
+import { RDD } from "./rdd/rdd.js";
+import { memoryBatchLog } from "./scheduler/batch-log.js";
+import { JobScheduler } from "./scheduler/job-scheduler.js";
+import { requirePositiveDuration, type Duration, type Time } from "./time.js";
+
+/** Options of a StreamingContext. */
+export interface StreamingContextOptions {
+  batchDuration: Duration;
+  appName?: string;
+  /** Default: SystemClock. Tests pass a ManualClock. */
+  clock?: Clock;
+  /** Same as `checkpoint(dir)`. */
+  checkpointDir?: string;
+  /** How often receivers cut stored records into blocks; default 200 ms. */
+  blockInterval?: Duration;
+  /** On SIGTERM/SIGINT: stop receiving, process what was received, commit, then exit. Default false. */
+  stopGracefullyOnShutdown?: boolean;
+}
+
+type ContextState = "initialized" | "active" | "stopped";
+
+let active: StreamingContext | undefined;
+
+/**
+ * The entry point of a streaming job: define input streams and operators, then `start()`.
+ * One context is active per process at a time.
+ */
+export class StreamingContext {
+  readonly batchDuration: Duration;
+  readonly appName: string;
+  readonly blockInterval: Duration;
+  readonly clock: SchedulingClock;
+  /** The operators of this context. */
+  readonly graph: DStreamGraph;
+  /** Listener events of this context. */
+  readonly listenerBus = new ListenerBus();
+  private state: ContextState = "initialized";
+  private dir: string | undefined;
+  private session: CheckpointSession | undefined;
+  private scheduler: JobScheduler | undefined;
+  private readonly stopGracefullyOnShutdown: boolean;
+  private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  private readonly termination: { promise: Promise<void>; resolve(): void; reject(err: unknown): void };
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: StreamingContextOptions) {
+    if (options === null || typeof options !== "object") throw new TypeError("new StreamingContext(options) expects { batchDuration, … }");
+    this.batchDuration = requirePositiveDuration(options.batchDuration, "batchDuration");
+    this.appName = options.appName ?? "dstream";
+    this.blockInterval = requirePositiveDuration(options.blockInterval ?? 200, "blockInterval");
+    this.clock = schedulingClock(options.clock ?? new SystemClock());
+    this.stopGracefullyOnShutdown = options.stopGracefullyOnShutdown ?? false;
+    this.graph = new DStreamGraph(this.batchDuration);
+    if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Nobody may be awaiting termination when the context fails: don't make that unhandled.
+    promise.catch(() => undefined);
+    this.termination = { promise, resolve, reject };
+  }
+
+  /** True when getOrCreate restored this context from a checkpoint. */
+  get recovered(): boolean {
+    return this.session?.recovered ?? false;
+  }
+
+  /** The checkpoint directory, if one is set. */
+  get checkpointDir(): string | undefined {
+    return this.dir;
+  }
+
+  /** The open checkpoint session, once getOrCreate or start() has opened it. */
+  get checkpointSession(): CheckpointSession | undefined {
+    return this.session;
+  }
+
+  getState(): ContextState {
+    return this.state;
+  }
+
+  /** Sets the checkpoint directory (before start). */
+  checkpoint(dir: string): void {
+    if (typeof dir !== "string" || dir.length === 0) throw new TypeError(`checkpoint(dir) expects a directory path; got ${String(dir)}`);
+    this.graph.checkNotStarted("set the checkpoint directory");
+    if (this.session !== undefined && dir !== this.dir) {
+      throw new ContextStateError(ErrorCodes.CONTEXT_STATE, `This context is bound to checkpoint directory ${this.dir}; it cannot move to ${dir}`);
+    }
+    this.dir = dir;
+  }
+
+  /** Every stream keeps its RDDs for at least `duration` (for `slice` or late queries). */
+  remember(duration: Duration): void {
+    this.graph.remember(requirePositiveDuration(duration, "remember(duration)"));
+  }
+
+  /** A stream fed from `queue`: one array per batch (all waiting arrays with `oneAtATime: false`). */
+  queueStream<T>(queue: T[][], options?: { oneAtATime?: boolean; defaultBatch?: T[] }): DStream<T> {
+    if (!Array.isArray(queue)) throw new TypeError(`queueStream(queue) expects an array of arrays; got ${typeof queue}`);
+    if (options?.defaultBatch !== undefined && !Array.isArray(options.defaultBatch)) throw new TypeError("queueStream defaultBatch must be an array");
+    return new QueueInputDStream<T>(this, queue, options?.oneAtATime ?? true, options?.defaultBatch);
+  }
+
+  /** An RDD of `data`, split into `numPartitions` contiguous partitions. */
+  parallelize<T>(data: readonly T[], numPartitions = 1): RDD<T> {
+    return RDD.parallelize(data, numPartitions);
+  }
+
+  /** The records of all `streams`, batch by batch. */
+  union<T>(...streams: DStream<T>[]): DStream<T> {
+    if (streams.length === 0) throw new TypeError("union(...streams) expects at least one stream");
+    return new UnionDStream(streams);
+  }
+
+  /** Applies `fn` to the RDDs of `streams` at each batch. */
+  transform<U>(streams: DStream<any>[], fn: (rdds: RDD<any>[], time: Time) => RDD<U>): DStream<U> {
+    if (!Array.isArray(streams) || streams.length === 0) throw new TypeError("transform(streams, fn) expects a non-empty array of streams");
+    if (typeof fn !== "function") throw new TypeError("transform(streams, fn) expects a function");
+    return new TransformedDStream<U>(streams, fn);
+  }
+
+  addStreamingListener(listener: StreamingListener): void {
+    this.listenerBus.add(listener);
+  }
+
+  removeStreamingListener(listener: StreamingListener): void {
+    this.listenerBus.remove(listener);
+  }
+
+  /**
+   * Starts the job. With a checkpoint, first re-runs the batches that were planned but not
+   * committed, then the batch times that passed while the job was down, then follows the clock.
+   */
+  async start(): Promise<void> {
+    if (this.state === "active") return;
+    if (this.state === "stopped") {
+      throw new ContextStateError(ErrorCodes.CONTEXT_STATE, "This StreamingContext has been stopped and cannot be started again; create a new StreamingContext");
+    }
+    if (active !== undefined && active !== this) {
+      throw new ContextStateError(ErrorCodes.CONTEXT_ACTIVE, "Only one StreamingContext may be active in a process; stop the active one (StreamingContext.getActive()) first");
+    }
+    this.graph.validate(this.dir !== undefined);
+    active = this;
+    this.state = "active";
+    let pending;
+    try {
+      if (this.dir !== undefined && this.session === undefined) this.session = await openCheckpointSession(this.dir, this.graph);
+      const session = this.session;
+      const bd = this.batchDuration;
+      const zeroTime = session?.zeroTime ?? (Math.floor(this.clock.now() / bd) + 1) * bd - bd;
+      this.graph.start(zeroTime);
+      this.scheduler = new JobScheduler({
+        graph: this.graph,
+        listeners: this.listenerBus,
+        clock: this.clock,
+        log: session?.log ?? memoryBatchLog,
+        batchDuration: bd,
+        onError: (err) => void this.fail(err),
+      });
+      pending = (await session?.restore()) ?? [];
+      for (const input of this.graph.inputStreams) await input.startInput();
+    } catch (err) {
+      await this.shutdown(err);
+      throw err;
+    }
+    this.installSignalHandlers();
+    this.listenerBus.post("onStreamingStarted", { time: this.clock.now() });
+    await this.resume(pending);
+  }
+
+  private async resume(pending: { time: Time; plan: import("./scheduler/batch-log.js").BatchPlan }[]): Promise<void> {
+    const scheduler = this.scheduler as JobScheduler;
+    const bd = this.batchDuration;
+    let next = (this.graph.zeroTime as Time) + bd;
+    const last = this.session?.lastCommittedTime;
+    if (last !== undefined) next = last + bd;
+    for (const batch of pending) {
+      await scheduler.replay(batch.time, batch.plan);
+      next = batch.time + bd;
+    }
+    // Batch times that passed while the job was down run now, in order (as Spark does).
+    if (this.session?.recovered === true) {
+      while (next <= this.clock.now() && this.state === "active") {
+        await scheduler.generate(next);
+        next += bd;
+      }
+    }
+    if (this.state === "active") scheduler.startTimer(next);
+  }
+
+  /**
+   * Stops the job. With `stopGracefully`, receivers stop first and everything they stored is
+   * processed and committed before the context stops. Idempotent.
+   */
+  async stop(options?: { stopGracefully?: boolean }): Promise<void> {
+    if (this.state === "initialized") {
+      this.state = "stopped";
+      this.graph.stop();
+      await this.session?.close();
+      this.termination.resolve();
+      return;
+    }
+    this.stopping ??= this.shutdown(undefined, options?.stopGracefully ?? false);
+    await this.stopping;
+  }
+
+  /** Resolves when the context stops; rejects with the error that stopped it. */
+  awaitTermination(): Promise<void> {
+    return this.termination.promise;
+  }
+
+  /** Waits up to `ms` (wall-clock) for the context to stop; true when it stopped. Rejects like awaitTermination. */
+  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`awaitTerminationOrTimeout(ms) expects a non-negative number; got ${ms}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      return await Promise.race([this.termination.promise.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The active context of this process, if any. */
+  static getActive(): StreamingContext | undefined {
+    return active;
+  }
+
+  /** The active context, or a new one from `setup`. */
+  static async getActiveOrCreate(setup: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    return active ?? (await callSetup(setup));
+  }
+
+  /**
+   * The context for `checkpointDir`: `setup` always runs (closures cannot be stored), then the
+   * checkpoint, if there is one, is bound to the graph it built; a graph that differs fails with
+   * DSTREAM_CHECKPOINT_MISMATCH before anything runs. `recovered` tells the two cases apart.
+   */
+  static async getOrCreate(checkpointDir: string, setup: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    if (typeof checkpointDir !== "string" || checkpointDir.length === 0) throw new TypeError(`getOrCreate(checkpointDir, setup) expects a directory path; got ${String(checkpointDir)}`);
+    const ssc = await callSetup(setup);
+    ssc.checkpoint(checkpointDir);
+    try {
+      ssc.session = await openCheckpointSession(checkpointDir, ssc.graph);
+    } catch (err) {
+      await ssc.stop().catch(() => undefined);
+      throw err;
+    }
+    return ssc;
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    this.stopping ??= this.shutdown(err, false);
+    await this.stopping;
+  }
+
+  private async shutdown(error: unknown, graceful = false): Promise<void> {
+    const inputs = this.graph.inputStreams;
+    if (error === undefined) {
+      for (const input of inputs) await input.stopInput(graceful);
+      await this.scheduler?.stop(graceful);
+    } else {
+      await this.scheduler?.stop(false);
+      for (const input of inputs) await input.stopInput(false).catch(() => undefined);
+    }
+    this.state = "stopped";
+    this.graph.stop();
+    this.removeSignalHandlers();
+    if (active === this) active = undefined;
+    let closeError: unknown;
+    await this.session?.close().catch((e: unknown) => (closeError = e));
+    if (error !== undefined) this.termination.reject(error);
+    else if (closeError !== undefined) this.termination.reject(closeError);
+    else this.termination.resolve();
+  }
+
+  private installSignalHandlers(): void {
+    if (!this.stopGracefullyOnShutdown) return;
+    const handler = (signal: NodeJS.Signals): void => {
+      this.removeSignalHandlers();
+      void this.stop({ stopGracefully: true }).finally(() => process.kill(process.pid, signal));
+    };
+    this.signalHandler = handler;
+    process.once("SIGTERM", handler);
+    process.once("SIGINT", handler);
+  }
+
+  private removeSignalHandlers(): void {
+    if (this.signalHandler === undefined) return;
+    process.off("SIGTERM", this.signalHandler);
+    process.off("SIGINT", this.signalHandler);
+    this.signalHandler = undefined;
+  }
+}
+
+async function callSetup(setup: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+  if (typeof setup !== "function") throw new TypeError("setup must be a function returning a StreamingContext");
+  const ssc = await setup();
+  if (!(ssc instanceof StreamingContext)) throw new TypeError(`setup must return a StreamingContext; it returned ${String(ssc)}`);
+  return ssc;
+}
