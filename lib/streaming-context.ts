@@ -7,6 +7,7 @@ import { ListenerBus, type StreamingListener } from "./listener.js";
 import { RDD } from "./rdd/rdd.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
 import { JobScheduler } from "./scheduler/job-scheduler.js";
+import { sqlEngine } from "./sql/sql-engine.js";
 import { requirePositiveDuration, type Duration, type Time } from "./time.js";
 
 /** Options of a StreamingContext. */
@@ -126,6 +127,14 @@ export class StreamingContext {
     if (!Array.isArray(streams) || streams.length === 0) throw new TypeError("transform(streams, fn) expects a non-empty array of streams");
     if (typeof fn !== "function") throw new TypeError("transform(streams, fn) expects a function");
     return new TransformedDStream<U>(streams, fn);
+  }
+
+  /**
+   * Runs a SQL query over the latest batch of every table registered with `rdd.registerTempTable`
+   * (tables are process-wide, as with Spark's SQLContext). Throws a `SqlError` when it fails.
+   */
+  sql(query: string): Record<string, unknown>[] {
+    return sqlEngine.query(query);
   }
 
   addStreamingListener(listener: StreamingListener): void {

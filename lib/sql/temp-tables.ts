@@ -22,12 +22,16 @@ export class TempTableRegistry {
   readonly #tables = new Map<string, TempTable>();
 
   /**
-   * Checks a table name (an SQL identifier: letters, digits, `_`, not starting with a digit) and
-   * its columns (a non-empty array of distinct identifiers); throws a `TypeError` otherwise.
+   * Checks a table name (an SQL identifier: letters, digits, `_`, not starting with a digit nor
+   * with `sqlite_`, which SQLite reserves) and its columns (a non-empty array of distinct
+   * identifiers); throws a `TypeError` otherwise.
    */
   validate(name: unknown, columns: unknown): void {
     if (typeof name !== "string" || !NAME.test(name)) {
       throw new TypeError(`registerTempTable(name) expects an identifier such as "word_counts"; got ${describe(name)}`);
+    }
+    if (/^sqlite_/i.test(name)) {
+      throw new TypeError(`registerTempTable(name): names starting with "sqlite_" are reserved by the SQL engine; got "${name}"`);
     }
     if (!Array.isArray(columns) || columns.length === 0) {
       throw new TypeError(`registerTempTable(name, columns) expects a non-empty array of column names; got ${describe(columns)}`);
