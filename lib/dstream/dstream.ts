@@ -15,6 +15,7 @@ import {
   TransformedDStream,
   UnionDStream,
   WindowedDStream,
+  checkWindow,
   pairFunctions as pair,
   saveAsTextFiles,
   printStream,
@@ -246,21 +247,27 @@ export abstract class DStream<T> {
   reduceByWindow(f: (a: T, b: T) => T, invF: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T>;
   reduceByWindow(f: (a: T, b: T) => T, a: ((a: T, b: T) => T) | Duration, b?: Duration, c?: Duration): DStream<T> {
     checkFunction(f, "reduceByWindow(f, …)");
+    // Validate before creating the intermediate streams: a rejected call must leave no operator behind.
     if (typeof a === "function") {
+      const slide = c ?? this.slideDuration;
+      checkWindow(this, requirePositiveDuration(b, "windowDuration"), slide);
       const keyed = this.map((x): [number, T] => [1, x]);
-      return pair.reduceByKeyAndWindow(keyed, f, a, requirePositiveDuration(b, "windowDuration"), c ?? this.slideDuration, 1).map((kv) => kv[1]);
+      return pair.reduceByKeyAndWindow(keyed, f, a, b as Duration, slide, 1).map((kv) => kv[1]);
     }
     const windowDuration = requirePositiveDuration(a, "windowDuration");
+    checkWindow(this, windowDuration, b ?? this.slideDuration);
     return this.reduce(f).window(windowDuration, b ?? this.slideDuration).reduce(f);
   }
 
   /** The number of records in each window (incremental; needs a checkpoint directory). */
   countByWindow(windowDuration: Duration, slideDuration: Duration = this.slideDuration): DStream<number> {
+    checkWindow(this, windowDuration, slideDuration);
     return this.map(() => 1).reduceByWindow(add, subtract, windowDuration, slideDuration);
   }
 
   /** `[value, count]` of each value in each window, zero counts dropped (needs a checkpoint directory). */
   countByValueAndWindow(windowDuration: Duration, slideDuration: Duration = this.slideDuration, numPartitions?: number): DStream<[T, number]> {
+    checkWindow(this, windowDuration, slideDuration);
     const ones = this.map((x): [T, number] => [x, 1]);
     return pair.reduceByKeyAndWindow(ones, add, subtract, windowDuration, slideDuration, numPartitions, (kv) => kv[1] !== 0);
   }

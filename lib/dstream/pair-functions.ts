@@ -47,6 +47,7 @@ export function flatMapValues<K, V, U>(s: Pair<K, V>, f: (v: V) => Iterable<U>):
 }
 
 export function groupByKeyAndWindow<K, V>(s: Pair<K, V>, windowDuration: Duration, slideDuration: Duration, numPartitions?: number): DStream<[K, V[]]> {
+  checkWindow(s, windowDuration, slideDuration);
   // As Spark: group each batch, window the groups, then concatenate the groups of each key.
   return combineByKey(
     groupByKey(s, numPartitions).window(windowDuration, slideDuration),
@@ -70,12 +71,14 @@ export function reduceByKeyAndWindow<K, V>(
   filterFunc?: (kv: [K, V]) => boolean,
 ): DStream<[K, V]> {
   checkFunction(f, "reduceByKeyAndWindow(f, …)");
-  requirePositiveDuration(windowDuration, "windowDuration");
+  // Validate before creating the intermediate streams: a rejected call must leave no operator behind.
+  checkWindow(s, requirePositiveDuration(windowDuration, "windowDuration"), slideDuration);
   if (invF === undefined) {
     // Without an inverse: reduce each batch, window, reduce again; absent keys vanish.
     return reduceByKey(reduceByKey(s, f, numPartitions).window(windowDuration, slideDuration), f, numPartitions);
   }
-  checkWindow(s, windowDuration, slideDuration);
+  checkFunction(invF, "reduceByKeyAndWindow(f, invF, …)");
+  if (filterFunc !== undefined) checkFunction(filterFunc, "reduceByKeyAndWindow filterFunc");
   return new ReducedWindowedDStream(reduceByKey(s, f, numPartitions), f, invF, windowDuration, slideDuration, filterFunc);
 }
 

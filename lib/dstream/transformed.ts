@@ -14,8 +14,9 @@ export class TransformedDStream<U> extends DStream<U> {
   ) {
     const first = parents[0];
     if (first === undefined) throw new TypeError("transform expects at least one stream");
-    super(first.ssc);
+    // Checked before registering with the graph, so a rejected stream leaves no operator behind.
     checkSameSlide(parents, "transform");
+    super(first.ssc);
   }
 
   get slideDuration(): Duration {

@@ -9,8 +9,9 @@ export class UnionDStream<T> extends DStream<T> {
   constructor(readonly parents: readonly DStream<T>[]) {
     const first = parents[0];
     if (first === undefined) throw new TypeError("union expects at least one stream");
-    super(first.ssc);
+    // Checked before registering with the graph, so a rejected stream leaves no operator behind.
     checkSameSlide(parents, "union");
+    super(first.ssc);
   }
 
   get slideDuration(): Duration {

@@ -150,14 +150,17 @@ export class JobScheduler {
 
     for (const { output, job } of graph.jobs(time)) {
       const op: OutputOperationInfo = { batchTime: time, id: output.outputOpId, name: output.opName, description: output.description };
-      info.outputOperationInfos.push(op);
       try {
         const j = job();
+        // As Spark's job set: an output operation with no RDD at this time (a window between
+        // slides) has no job and is not part of the batch.
         if (j === undefined) continue;
+        info.outputOperationInfos.push(op);
         op.startTime = clock.now();
         listeners.post("onOutputOperationStarted", { outputOperationInfo: { ...op } });
         await j.run();
       } catch (err) {
+        if (!info.outputOperationInfos.includes(op)) info.outputOperationInfos.push(op);
         op.failureReason = err instanceof Error ? err.message : String(err);
         throw new JobError(time, output.outputOpId, output.description, err);
       } finally {
