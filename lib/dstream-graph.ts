@@ -1,22 +1,7 @@
 import { ContextStateError, ErrorCodes, GraphError } from "../errors.js";
+import type { GraphFingerprint, OperatorFingerprint } from "../recovery/fingerprint.js";
 import type { Duration, Time } from "./time.js";
 import { isStateOperator, type DStream, type ForEachDStream, type InputDStream, type Job, type StateOperator } from "./dstream/internal.js";
-
-/** One operator as recorded in a graph fingerprint. */
-export interface OperatorFingerprint {
-  id: string;
-  kind: string;
-  dependencies: string[];
-  slideDuration: Duration;
-  windowDuration?: Duration;
-  stateful: boolean;
-}
-
-/** What identifies a graph for checkpoint compatibility: batch duration and operators. */
-export interface GraphFingerprint {
-  batchDuration: Duration;
-  operators: OperatorFingerprint[];
-}
 
 type Phase = "building" | "started" | "stopped";
 
@@ -60,6 +45,7 @@ export class DStreamGraph {
       throw new GraphError(ErrorCodes.GRAPH_INVALID, `Operator name "${uid}" is already used by ${holder.kind} #${holder.id}; names must be unique`);
     }
     if (/^\d+$/.test(uid)) throw new TypeError(`name(uid) must not be a plain number ("${uid}"): numbers are the default ids`);
+    for (const [name, holder] of this.names) if (holder === stream) this.names.delete(name);
     this.names.set(uid, stream);
   }
 

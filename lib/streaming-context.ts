@@ -1,9 +1,13 @@
 import { ContextStateError, ErrorCodes } from "../errors.js";
 import { SystemClock, schedulingClock, type Clock, type SchedulingClock } from "./clock.js";
-import { openCheckpointSession, type CheckpointSession } from "./checkpoint/session.js";
+import { openCheckpointSession, type CheckpointOptions, type CheckpointSession } from "./checkpoint/session.js";
 import { DStreamGraph } from "./dstream-graph.js";
 import { QueueInputDStream, TransformedDStream, UnionDStream, type DStream } from "./dstream/internal.js";
 import { ListenerBus, type StreamingListener } from "./listener.js";
+import { FileInputDStream, type FileStreamOptions } from "./input/file-input-dstream.js";
+import { SocketReceiver } from "./input/socket-receiver.js";
+import { ReceiverInputDStream } from "./receiver/receiver-input-dstream.js";
+import type { Receiver } from "./receiver/receiver.js";
 import { RDD } from "./rdd/rdd.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
 import { JobScheduler } from "./scheduler/job-scheduler.js";
@@ -22,6 +26,8 @@ export interface StreamingContextOptions {
   blockInterval?: Duration;
   /** On SIGTERM/SIGINT: stop receiving, process what was received, commit, then exit. Default false. */
   stopGracefullyOnShutdown?: boolean;
+  /** Snapshot interval, retention and (for crash tests) the store of the checkpoint. */
+  checkpointOptions?: CheckpointOptions;
 }
 
 type ContextState = "initialized" | "active" | "stopped";
@@ -46,6 +52,7 @@ export class StreamingContext {
   private session: CheckpointSession | undefined;
   private scheduler: JobScheduler | undefined;
   private readonly stopGracefullyOnShutdown: boolean;
+  private readonly checkpointOptions: CheckpointOptions;
   private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
   private readonly termination: { promise: Promise<void>; resolve(): void; reject(err: unknown): void };
   private stopping: Promise<void> | undefined;
@@ -57,6 +64,7 @@ export class StreamingContext {
     this.blockInterval = requirePositiveDuration(options.blockInterval ?? 200, "blockInterval");
     this.clock = schedulingClock(options.clock ?? new SystemClock());
     this.stopGracefullyOnShutdown = options.stopGracefullyOnShutdown ?? false;
+    this.checkpointOptions = { ...options.checkpointOptions };
     this.graph = new DStreamGraph(this.batchDuration);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
     let resolve!: () => void;
@@ -111,6 +119,21 @@ export class StreamingContext {
     return new QueueInputDStream<T>(this, queue, options?.oneAtATime ?? true, options?.defaultBatch);
   }
 
+  /** The records `receiver` stores, cut into blocks every `blockInterval`; one receiver per stream. */
+  receiverStream<T>(receiver: Receiver<T>): ReceiverInputDStream<T> {
+    return new ReceiverInputDStream<T>(this, receiver);
+  }
+
+  /** The UTF-8 lines a TCP server at `host:port` sends; reconnects with backoff when it goes away. */
+  socketTextStream(host: string, port: number): ReceiverInputDStream<string> {
+    return this.receiverStream(new SocketReceiver(host, port));
+  }
+
+  /** The lines of the files that appear in `dir`, each file in exactly one batch. */
+  textFileStream(dir: string, options?: FileStreamOptions): FileInputDStream {
+    return new FileInputDStream(this, dir, options);
+  }
+
   /** An RDD of `data`, split into `numPartitions` contiguous partitions. */
   parallelize<T>(data: readonly T[], numPartitions = 1): RDD<T> {
     return RDD.parallelize(data, numPartitions);
@@ -162,7 +185,7 @@ export class StreamingContext {
     this.state = "active";
     let pending;
     try {
-      if (this.dir !== undefined && this.session === undefined) this.session = await openCheckpointSession(this.dir, this.graph);
+      if (this.dir !== undefined && this.session === undefined) this.session = await openCheckpointSession(this.dir, this.graph, this.checkpointOptions);
       const session = this.session;
       const bd = this.batchDuration;
       const zeroTime = session?.zeroTime ?? (Math.floor(this.clock.now() / bd) + 1) * bd - bd;
@@ -259,7 +282,7 @@ export class StreamingContext {
     const ssc = await callSetup(setup);
     ssc.checkpoint(checkpointDir);
     try {
-      ssc.session = await openCheckpointSession(checkpointDir, ssc.graph);
+      ssc.session = await openCheckpointSession(checkpointDir, ssc.graph, ssc.checkpointOptions);
     } catch (err) {
       await ssc.stop().catch(() => undefined);
       throw err;

@@ -1,6 +1,10 @@
-import { ErrorCodes, StreamingError } from "../../errors.js";
+import { checkCompatible } from "../../recovery/fingerprint.js";
+import { recoverOperatorState } from "../../recovery/state-recovery.js";
+import { planCleanup } from "../../recovery/retention.js";
+import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore } from "../../storage/checkpoint-store.js";
+import type { Wal } from "../../storage/wal.js";
 import type { DStreamGraph } from "../dstream-graph.js";
-import type { BatchLog, BatchPlan } from "../scheduler/batch-log.js";
+import type { BatchCommit, BatchLog, BatchPlan } from "../scheduler/batch-log.js";
 import type { Time } from "../time.js";
 
 /** A batch that was planned but not committed before a crash: re-run with exactly this input. */
@@ -9,12 +13,27 @@ export interface PendingBatch {
   plan: BatchPlan;
 }
 
+/** How the checkpoint keeps and cleans its records. */
+export interface CheckpointOptions {
+  /** Snapshot each stateful operator every this many committed batches; default 10. */
+  snapshotInterval?: number;
+  /** Keep at least this many committed batch records (plans and commits); default 10. */
+  retainBatches?: number;
+  /**
+   * Opens the store for a directory; default: LevelDB in that directory. Crash tests pass a store
+   * over a fault-injecting key-value store here.
+   */
+  openStore?: (dir: string) => Promise<CheckpointStore>;
+}
+
 /**
  * A context's binding to its checkpoint directory: opened (and checked against the graph) by
  * getOrCreate or start, written by the scheduler through `log`, closed by stop.
  */
 export interface CheckpointSession {
   readonly log: BatchLog;
+  /** The write-ahead log receivers store their blocks in. */
+  readonly wal: Wal;
   /** True when the directory held a checkpoint of this graph. */
   readonly recovered: boolean;
   /** The zero time of the checkpoint, when recovered. */
@@ -30,6 +49,147 @@ export interface CheckpointSession {
 }
 
 /** Opens the checkpoint in `dir` for `graph`; fails before anything runs if the graph differs. */
-export async function openCheckpointSession(dir: string, _graph: DStreamGraph): Promise<CheckpointSession> {
-  throw new StreamingError(ErrorCodes.STORAGE_IO, `Checkpoint directory ${dir}: checkpoint storage is not available in this build`);
+export async function openCheckpointSession(dir: string, graph: DStreamGraph, options: CheckpointOptions = {}): Promise<CheckpointSession> {
+  const store = await (options.openStore ?? openCheckpointStore)(dir);
+  try {
+    const meta = await store.readMeta();
+    if (meta !== undefined) checkCompatible(dir, meta.fingerprint as never, graph.fingerprint());
+    return new LevelCheckpointSession(store, graph, meta, options);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Opens a session over an already open store (tests inject fault-injecting stores this way). */
+export function sessionOverStore(store: CheckpointStore, graph: DStreamGraph, meta: CheckpointMeta | undefined, options: CheckpointOptions = {}): CheckpointSession {
+  if (meta !== undefined) checkCompatible("(store)", meta.fingerprint as never, graph.fingerprint());
+  return new LevelCheckpointSession(store, graph, meta, options);
+}
+
+class LevelCheckpointSession implements CheckpointSession, BatchLog {
+  private readonly snapshotInterval: number;
+  private readonly retainBatches: number;
+  private commitsSinceSnapshot = 0;
+  private snapshotting: Promise<void> | undefined;
+  /** Per stateful operator, its complete snapshot versions, newest first. */
+  private readonly snapshotVersions = new Map<string, number[]>();
+  private closed = false;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly graph: DStreamGraph,
+    private readonly meta: CheckpointMeta | undefined,
+    options: CheckpointOptions,
+  ) {
+    this.snapshotInterval = positiveInt(options.snapshotInterval ?? 10, "snapshotInterval");
+    this.retainBatches = positiveInt(options.retainBatches ?? 10, "retainBatches");
+  }
+
+  get log(): BatchLog {
+    return this;
+  }
+
+  get wal(): Wal {
+    return this.store.wal;
+  }
+
+  get recovered(): boolean {
+    return this.meta !== undefined;
+  }
+
+  get zeroTime(): Time | undefined {
+    return this.meta?.zeroTime;
+  }
+
+  get lastCommittedTime(): Time | undefined {
+    return this.meta?.lastCommittedTime;
+  }
+
+  async restore(): Promise<PendingBatch[]> {
+    const graph = this.graph;
+    if (this.meta === undefined) {
+      await this.store.writeMeta({
+        formatVersion: FORMAT_VERSION,
+        zeroTime: graph.zeroTime as Time,
+        batchDuration: graph.batchDuration,
+        fingerprint: graph.fingerprint(),
+      });
+      return [];
+    }
+    const last = this.meta.lastCommittedTime;
+    for (const op of graph.stateOperators) this.snapshotVersions.set(op.operatorId, await this.store.snapshotVersions(op.operatorId));
+    for (const op of graph.stateOperators) {
+      const { snapshot, deltas } = await recoverOperatorState(this.store, op.operatorId);
+      op.restore(snapshot, deltas, last ?? (this.meta.zeroTime as Time));
+    }
+    const plans = await this.store.batchPlansFrom(0);
+    for (const input of graph.inputStreams) {
+      await input.restorePlans(plans.map(({ time, plan }) => ({ time, plan: (plan as BatchPlan).inputs[input.streamId] })));
+    }
+    // Committed batches still inside the widest window are materialized again, so a window that
+    // straddles the restart sees the same data as without it.
+    const horizon = (last ?? 0) - graph.maxInputRemember;
+    for (const { time, plan } of plans) {
+      if (last === undefined || time > last || time <= horizon) continue;
+      for (const input of graph.inputStreams) input.provide(time, await input.materialize(time, (plan as BatchPlan).inputs[input.streamId]));
+    }
+    return plans.filter((p) => last === undefined || p.time > last).map(({ time, plan }) => ({ time, plan: plan as BatchPlan }));
+  }
+
+  async writePlan(time: Time, plan: BatchPlan): Promise<void> {
+    await this.store.writeBatchPlan(time, plan);
+  }
+
+  async writeCommit(time: Time, commit: BatchCommit): Promise<void> {
+    await this.store.commit(time, { deltas: commit.deltas, meta: { lastCommittedTime: time } });
+  }
+
+  async clean(time: Time): Promise<void> {
+    this.commitsSinceSnapshot++;
+    if (this.commitsSinceSnapshot >= this.snapshotInterval && this.snapshotting === undefined && this.graph.stateOperators.length > 0) {
+      this.commitsSinceSnapshot = 0;
+      // The state is copied now, consistent with commit `time`; packing and writing run while the
+      // next batches proceed.
+      const states = this.graph.stateOperators.map((op) => [op.operatorId, op.snapshot()] as const);
+      this.snapshotting = (async () => {
+        for (const [id, state] of states) {
+          await this.store.writeSnapshot(id, time, state);
+          this.snapshotVersions.set(id, [time, ...(this.snapshotVersions.get(id) ?? [])].slice(0, 2));
+        }
+      })().finally(() => (this.snapshotting = undefined));
+      this.snapshotting.catch(() => undefined);
+    }
+    for (const op of this.graph.stateOperators) if (!this.snapshotVersions.has(op.operatorId)) this.snapshotVersions.set(op.operatorId, []);
+    const plan = planCleanup({
+      lastCommitted: time,
+      batchDuration: this.graph.batchDuration,
+      retainBatches: this.retainBatches,
+      windowHorizon: time - this.graph.maxInputRemember,
+      snapshotVersions: this.snapshotVersions,
+      walWatermarks: this.walWatermarks(),
+    });
+    await this.store.cleanup(plan);
+  }
+
+  private walWatermarks(): Record<number, number> {
+    const marks: Record<number, number> = {};
+    for (const input of this.graph.inputStreams) {
+      const mark = input.walWatermark();
+      if (mark !== undefined) marks[input.streamId] = mark;
+    }
+    return marks;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.snapshotting?.catch(() => undefined);
+    await this.store.close();
+  }
+}
+
+function positiveInt(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer; got ${String(n)}`);
+  return n;
 }

@@ -68,6 +68,20 @@ export abstract class InputDStream<T, P = unknown> extends DStream<T> {
     return false;
   }
 
+  /**
+   * Recovery hands every stored batch plan of this input (committed and pending, in time order)
+   * before the job resumes, so the input can restore its position (next block, files seen).
+   */
+  async restorePlans(_plans: readonly { time: Time; plan: P | undefined }[]): Promise<void> {}
+
+  /**
+   * The lowest write-ahead-log block sequence of this input that a retained or future batch may
+   * still need; blocks below it may be deleted. Undefined for inputs without a WAL.
+   */
+  walWatermark(): number | undefined {
+    return undefined;
+  }
+
   /** Batch `time` is committed: the input may release what only that batch needed. */
   async batchCommitted(_time: Time, _plan: P): Promise<void> {}
 }

@@ -19,6 +19,7 @@ interface MapWithStateBatch<K, S, M> {
  * per record, then times out idle keys (last update < batch time − timeout), every batch.
  */
 export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStateBatch<K, S, M>> implements StateOperator {
+  private committedThrough: Time | undefined;
   private readonly state = new KeyedState<K, TimedState<S>>();
   private pendingInitial: [K, S][] | undefined;
   private readonly wrapper = new StateImpl<S>();
@@ -50,7 +51,9 @@ export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStat
     return this.state.size;
   }
 
-  compute(time: Time): RDD<MapWithStateBatch<K, S, M>> {
+  compute(time: Time): RDD<MapWithStateBatch<K, S, M>> | undefined {
+    // State already holds this batch: computing it again would apply it twice.
+    if (this.committedThrough !== undefined && time <= this.committedThrough) return undefined;
     if (this.pendingInitial !== undefined) {
       for (const [k, s] of this.pendingInitial) this.state.set(k, { value: s, updatedAt: time });
       this.pendingInitial = undefined;
@@ -90,7 +93,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStat
     return this.state.snapshot();
   }
 
-  restore(snapshot: unknown, deltas: readonly unknown[]): void {
+  restore(snapshot: unknown, deltas: readonly unknown[], committedThrough: Time): void {
+    this.committedThrough = committedThrough;
     this.pendingInitial = undefined;
     this.state.restore(snapshot as [K, TimedState<S>][] | undefined, deltas as KeyedDelta<K, TimedState<S>>[]);
   }

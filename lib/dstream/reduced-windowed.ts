@@ -24,6 +24,7 @@ interface ReducedWindowSnapshot<K, V> {
  * batches it would have seen, whatever the parent is.
  */
 export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements StateOperator {
+  private committedThrough: Time | undefined;
   private readonly windowState = new KeyedState<K, V>();
   private readonly slices = new Map<Time, [K, V][]>();
   private added: [Time, [K, V][]][] = [];
@@ -78,18 +79,24 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     this.added.push([time, entries]);
   }
 
-  compute(time: Time): RDD<[K, V]> {
+  compute(time: Time): RDD<[K, V]> | undefined {
+    // State already holds this batch: computing it again would apply it twice.
+    if (this.committedThrough !== undefined && time <= this.committedThrough) return undefined;
     const ps = this.parent.slideDuration;
     const begin = time - this.windowDuration + ps;
     for (let t = time - this.slide + ps; t <= time; t += ps) this.onBatch(t);
     const oldVals = new KeyMap<K, V>();
     const newVals = new KeyMap<K, V>();
+    const prevEnd = time - this.slide;
     for (const [t, entries] of this.slices) {
-      if (t < begin) {
-        this.merge(oldVals, entries);
+      const inPrevious = t <= prevEnd && t > prevEnd - this.windowDuration;
+      const inCurrent = t >= begin;
+      if (!inCurrent) {
+        // Left the window (or, with a slide longer than the window, was never in one).
+        if (inPrevious) this.merge(oldVals, entries);
         this.slices.delete(t);
         this.dropped.push(t);
-      } else if (t > time - this.slide) {
+      } else if (!inPrevious) {
         this.merge(newVals, entries);
       }
     }
@@ -132,7 +139,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     return { window: this.windowState.snapshot(), slices: Array.from(this.slices) };
   }
 
-  restore(snapshot: unknown, deltas: readonly unknown[]): void {
+  restore(snapshot: unknown, deltas: readonly unknown[], committedThrough: Time): void {
+    this.committedThrough = committedThrough;
     const snap = snapshot as ReducedWindowSnapshot<K, V> | undefined;
     const ds = deltas as ReducedWindowDelta<K, V>[];
     this.windowState.restore(snap?.window, ds.map((d) => d.window));

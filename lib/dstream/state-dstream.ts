@@ -12,6 +12,7 @@ export type UpdateFunction<K, V, S> = (values: V[], state: S | undefined, key: K
  * Keys with state come first, in state order, then new keys in order of arrival.
  */
 export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOperator {
+  private committedThrough: Time | undefined;
   private readonly state = new KeyedState<K, S>();
   private pendingInitial: [K, S][] | undefined;
 
@@ -41,7 +42,9 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
     return this.state.size;
   }
 
-  compute(time: Time): RDD<[K, S]> {
+  compute(time: Time): RDD<[K, S]> | undefined {
+    // State already holds this batch: computing it again would apply it twice.
+    if (this.committedThrough !== undefined && time <= this.committedThrough) return undefined;
     this.applyInitial();
     const grouped = new KeyMap<K, V[]>();
     const rdd = this.parent.getOrCompute(time);
@@ -79,7 +82,8 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
     return this.state.snapshot();
   }
 
-  restore(snapshot: unknown, deltas: readonly unknown[]): void {
+  restore(snapshot: unknown, deltas: readonly unknown[], committedThrough: Time): void {
+    this.committedThrough = committedThrough;
     this.pendingInitial = undefined;
     this.state.restore(snapshot as [K, S][] | undefined, deltas as KeyedDelta<K, S>[]);
   }

@@ -14,8 +14,12 @@ export interface StateOperator {
   takeDelta(time: Time): unknown;
   /** The whole state as one plain value, for a snapshot. */
   snapshot(): unknown;
-  /** Replaces the state with `snapshot` (undefined: empty) plus `deltas` applied in order. */
-  restore(snapshot: unknown, deltas: readonly unknown[]): void;
+  /**
+   * Replaces the state with `snapshot` (undefined: empty) plus `deltas` applied in order: the state
+   * committed by batch `committedThrough`. The operator computes no batch at or before that time
+   * again (a window reaching back over the restart finds no RDD there rather than state applied twice).
+   */
+  restore(snapshot: unknown, deltas: readonly unknown[], committedThrough: Time): void;
   /** Number of keys held, for status and benchmarks. */
   readonly size: number;
 }

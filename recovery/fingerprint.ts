@@ -1,0 +1,93 @@
+import { CheckpointMismatchError, type GraphChange } from "../errors.js";
+
+/** One operator as recorded in a graph fingerprint. */
+export interface OperatorFingerprint {
+  id: string;
+  kind: string;
+  dependencies: string[];
+  slideDuration: number;
+  windowDuration?: number;
+  /** True for operators whose state is checkpointed. */
+  stateful: boolean;
+}
+
+/** What identifies a graph for checkpoint compatibility: batch duration and operators. */
+export interface GraphFingerprint {
+  batchDuration: number;
+  operators: OperatorFingerprint[];
+}
+
+/** True for an operator that reads from outside the graph (its plans are in the batch records). */
+function isInput(op: OperatorFingerprint): boolean {
+  return op.dependencies.length === 0;
+}
+
+/** True for an operator whose data the checkpoint binds: state, inputs and windows. */
+function binds(op: OperatorFingerprint): boolean {
+  return op.stateful || isInput(op) || op.windowDuration !== undefined;
+}
+
+function describe(op: OperatorFingerprint): string {
+  const window = op.windowDuration === undefined ? "" : ` window ${op.windowDuration} ms slide ${op.slideDuration} ms`;
+  return `${op.kind} "${op.id}"${window}`;
+}
+
+/**
+ * The differences between the graph stored with a checkpoint and the graph `setup` built that
+ * make the checkpoint unusable: a changed batch duration, and any stateful, input or windowed
+ * operator added, removed, re-typed, re-windowed or re-wired. Changes to stateless operators (and
+ * to function bodies) are allowed.
+ */
+export function compareFingerprints(stored: GraphFingerprint, current: GraphFingerprint): GraphChange[] {
+  const changes: GraphChange[] = [];
+  if (stored.batchDuration !== current.batchDuration) {
+    changes.push({ kind: "batch-duration-changed", before: `${stored.batchDuration} ms`, after: `${current.batchDuration} ms` });
+  }
+  const before = new Map(stored.operators.map((op) => [op.id, op]));
+  const after = new Map(current.operators.map((op) => [op.id, op]));
+  for (const [id, old] of before) {
+    const now = after.get(id);
+    if (now === undefined) {
+      if (binds(old)) changes.push({ kind: "removed", operator: id, before: describe(old) });
+      continue;
+    }
+    if (!binds(old) && !binds(now)) continue;
+    if (old.kind !== now.kind || old.stateful !== now.stateful) changes.push({ kind: "retyped", operator: id, before: describe(old), after: describe(now) });
+    else if (old.windowDuration !== now.windowDuration || old.slideDuration !== now.slideDuration) {
+      changes.push({ kind: "window-changed", operator: id, before: describe(old), after: describe(now) });
+    } else if (old.stateful && old.dependencies.join() !== now.dependencies.join()) {
+      changes.push({ kind: "rewired", operator: id, before: `inputs ${old.dependencies.join(", ")}`, after: `inputs ${now.dependencies.join(", ")}` });
+    }
+  }
+  for (const [id, now] of after) {
+    if (!before.has(id) && binds(now)) changes.push({ kind: "added", operator: id, after: describe(now) });
+  }
+  return changes;
+}
+
+/** A readable, multi-line report of `changes`. */
+export function formatChanges(dir: string, changes: readonly GraphChange[]): string {
+  const lines = changes.map((c) => {
+    switch (c.kind) {
+      case "batch-duration-changed":
+        return `  - batch duration changed: ${c.before} → ${c.after}`;
+      case "added":
+        return `  - operator added: ${c.after}`;
+      case "removed":
+        return `  - operator removed: ${c.before}`;
+      default:
+        return `  - operator ${c.operator} ${c.kind.replace("-", " ")}: ${c.before} → ${c.after}`;
+    }
+  });
+  return [
+    `The checkpoint in ${dir} was written by a different graph:`,
+    ...lines,
+    "Operators without .name() are identified by creation order: adding or removing an operator before a stateful one renumbers it. Give stateful operators a stable .name(\"…\"), restore the old graph, or start from an empty checkpoint directory.",
+  ].join("\n");
+}
+
+/** Throws CheckpointMismatchError with the report when the graphs differ in a way that matters. */
+export function checkCompatible(dir: string, stored: GraphFingerprint, current: GraphFingerprint): void {
+  const changes = compareFingerprints(stored, current);
+  if (changes.length > 0) throw new CheckpointMismatchError(formatChanges(dir, changes), changes);
+}
