@@ -1,0 +1,67 @@
+import { Socket } from "node:net";
+import { Receiver } from "../receiver/receiver.js";
+import { LineSplitter } from "./line-splitter.js";
+
+/** Options of a {@link SocketReceiver}. */
+export interface SocketReceiverOptions {
+  /** Delay before reconnecting after the server goes away (doubled on repeated failures); default 2000 ms. */
+  reconnectDelay?: number;
+  maxRate?: number;
+  name?: string;
+}
+
+/**
+ * `ssc.socketTextStream(host, port)`: connects to a TCP server and stores each UTF-8 line it sends
+ * (Spark's SocketReceiver). When the connection fails or the server closes it, the receiver
+ * restarts through its supervisor, which reconnects with backoff and reports it to listeners.
+ * Lines are stored with `store`: a crash can lose the last block interval, as in Spark.
+ */
+export class SocketReceiver extends Receiver<string> {
+  private socket: Socket | undefined;
+  private readonly reconnectDelay: number;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options: SocketReceiverOptions = {},
+  ) {
+    super({ name: options.name ?? `SocketReceiver(${host}:${port})`, ...(options.maxRate === undefined ? {} : { maxRate: options.maxRate }) });
+    if (typeof host !== "string" || host.length === 0) throw new TypeError(`socketTextStream(host, port) expects a host name; got ${String(host)}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream(host, port) expects a port in 1..65535; got ${String(port)}`);
+    this.reconnectDelay = options.reconnectDelay ?? 2000;
+  }
+
+  onStart(): void {
+    // Each connection gets its own splitter: a line cut by a lost connection is never glued to
+    // the first line of the next one.
+    const splitter = new LineSplitter();
+    const socket = new Socket();
+    this.socket = socket;
+    const current = (): boolean => this.socket === socket && !this.isStopped();
+    socket.on("data", (chunk: Buffer) => {
+      if (!current()) return;
+      for (const line of splitter.push(chunk)) this.store(line);
+    });
+    socket.on("end", () => {
+      if (!current()) return;
+      // The server closed cleanly: its last line counts even without a newline.
+      for (const line of splitter.end()) this.store(line);
+      this.restart(`Socket data stream from ${this.host}:${this.port} had no more data; reconnecting`, undefined, this.reconnectDelay);
+    });
+    socket.on("error", (err) => {
+      if (!current()) return;
+      this.restart(`Error receiving from ${this.host}:${this.port}; reconnecting`, err, this.reconnectDelay);
+    });
+    socket.on("close", () => {
+      if (!current()) return;
+      this.restart(`Connection to ${this.host}:${this.port} closed; reconnecting`, undefined, this.reconnectDelay);
+    });
+    socket.connect(this.port, this.host);
+  }
+
+  onStop(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.destroy();
+  }
+}

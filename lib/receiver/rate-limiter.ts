@@ -1,0 +1,57 @@
+import type { SchedulingClock } from "../clock.js";
+
+/**
+ * A token bucket of `rate` records per second on the context's clock, shared by a receiver's
+ * `store` (the block generator takes only what the bucket allows at each cut) and `storeMany`
+ * (which waits). It holds at most one second's worth of tokens; a large `storeMany` may borrow
+ * beyond that and later callers wait for the debt to be paid (Guava's RateLimiter, which Spark uses).
+ */
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly rate: number,
+    private readonly clock: SchedulingClock,
+  ) {
+    this.tokens = rate;
+    this.last = clock.now();
+  }
+
+  /** Takes up to `wanted` tokens that are available now, without waiting; returns how many. */
+  takeAvailable(wanted: number): number {
+    this.refill();
+    const n = Math.max(0, Math.min(wanted, Math.floor(this.tokens)));
+    this.tokens -= n;
+    return n;
+  }
+
+  /**
+   * Reserves `n` tokens and returns the clock time at which the caller may proceed (now, when
+   * enough tokens are in the bucket).
+   */
+  reserve(n: number): number {
+    this.refill();
+    const now = this.clock.now();
+    const waitMs = this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.rate) * 1000);
+    this.tokens -= n;
+    return now + waitMs;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    if (now > this.last) {
+      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+      this.last = now;
+    }
+  }
+}
+
+/** Checks a `maxRate` option: a positive, finite number of records per second. */
+export function requireRate(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`Receiver maxRate must be a positive number of records per second (or left out for no limit); got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,112 @@
+import { ErrorCodes, ReceiverError } from "../../errors.js";
+import { requireRate } from "./rate-limiter.js";
+import type { ReceiverSupervisor } from "./supervisor.js";
+
+/** Options of a {@link Receiver}. */
+export interface ReceiverOptions {
+  /** At most this many records per second (a token bucket on the context's clock). */
+  maxRate?: number;
+  /** The receiver's name in listener events; default: its class name. */
+  name?: string;
+}
+
+/**
+ * A source of records that runs for the life of the context (Spark's Receiver). Subclasses
+ * implement `onStart` (set up, return promptly: receiving runs on events, not in `onStart`) and
+ * `onStop` (release what `onStart` set up), and hand records over with `store`/`storeMany`.
+ * Give one to `ssc.receiverStream(receiver)`.
+ */
+export abstract class Receiver<T> {
+  /** Records per second, or undefined for no limit. */
+  readonly maxRate: number | undefined;
+  /** The name reported to listeners. */
+  readonly name: string;
+  private supervisor: ReceiverSupervisor | undefined;
+
+  constructor(options: ReceiverOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError(`Receiver(options) expects { maxRate?, name? }; got ${String(options)}`);
+    this.maxRate = requireRate(options.maxRate);
+    if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`Receiver name must be a string; got ${typeof options.name}`);
+    this.name = options.name ?? this.constructor.name;
+  }
+
+  /** Starts receiving. Called when the context starts, and again after each `restart`. */
+  abstract onStart(): void | Promise<void>;
+
+  /** Stops receiving and releases resources. Called on stop and before each restart. */
+  abstract onStop(): void | Promise<void>;
+
+  /**
+   * Stores one record. It is buffered and cut into a block every `blockInterval`; a crash before
+   * its block is written loses it (as in Spark). Use `storeMany` for records that must not be lost.
+   */
+  store(item: T): void {
+    this.bound("store").store(item);
+  }
+
+  /**
+   * Stores `items` as one block. Resolves once the block, and `offset` if given, are durable in one
+   * atomic write (a synced WAL append with a checkpoint directory; in memory without one). Rejects
+   * with DSTREAM_RECEIVER_STOPPED after the receiver stopped. Waits for `maxRate`.
+   */
+  storeMany(items: T[], options?: { offset?: unknown }): Promise<void> {
+    if (!Array.isArray(items)) return Promise.reject(new TypeError(`storeMany(items) expects an array; got ${typeof items}`));
+    const sup = this.supervisor;
+    if (sup === undefined) return Promise.reject(notAttached("storeMany"));
+    return sup.storeMany(items, options !== undefined && "offset" in options ? { offset: options.offset, hasOffset: true } : { hasOffset: false });
+  }
+
+  /** The offset stored with the last durable block; after a restart of the process, read back from the WAL. */
+  lastStoredOffset(): unknown {
+    return this.supervisor?.lastStoredOffset();
+  }
+
+  /** True once `onStart` has returned, until the receiver stops or restarts. */
+  isStarted(): boolean {
+    return this.supervisor?.isReceiverStarted() ?? false;
+  }
+
+  /** True while the receiver is stopped (for good, or between the two halves of a restart). Loops check it. */
+  isStopped(): boolean {
+    return this.supervisor?.isReceiverStopped() ?? false;
+  }
+
+  /**
+   * Restarts the receiver: `onStop`, then `onStart` after `delayMs` (default 2000), doubling on each
+   * restart that follows without any record stored in between (at most 60 s). Reported to listeners.
+   */
+  restart(message: string, error?: unknown, delayMs?: number): void {
+    if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) throw new RangeError(`restart(message, error, delayMs) expects a non-negative delay in ms; got ${delayMs}`);
+    this.bound("restart").restart(String(message), error, delayMs);
+  }
+
+  /** Stops the receiver for good (the context keeps running). */
+  stop(message: string, error?: unknown): void {
+    this.bound("stop").stop(String(message), error);
+  }
+
+  /** Reports an error to listeners (onReceiverError) without stopping. */
+  reportError(message: string, error?: unknown): void {
+    this.bound("reportError").reportError(String(message), error);
+  }
+
+  /** The id of the input stream this receiver feeds. */
+  get streamId(): number {
+    return this.bound("streamId").streamId;
+  }
+
+  /** Binds the receiver to the supervisor of its input stream; once. */
+  attach(supervisor: ReceiverSupervisor): void {
+    if (this.supervisor !== undefined) throw new TypeError(`Receiver ${this.name} already feeds stream ${this.supervisor.streamId}; create one receiver per receiverStream`);
+    this.supervisor = supervisor;
+  }
+
+  private bound(what: string): ReceiverSupervisor {
+    if (this.supervisor === undefined) throw notAttached(what);
+    return this.supervisor;
+  }
+}
+
+function notAttached(what: string): ReceiverError {
+  return new ReceiverError(ErrorCodes.RECEIVER_STOPPED, `Receiver.${what}: this receiver is not attached to a context; pass it to ssc.receiverStream(receiver) first`);
+}

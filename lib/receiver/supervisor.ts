@@ -1,0 +1,189 @@
+import { ErrorCodes, ReceiverError } from "../../errors.js";
+import type { SchedulingClock, TimerHandle } from "../clock.js";
+import type { ListenerBus, ReceiverInfo } from "../listener.js";
+import type { Duration } from "../time.js";
+import { BLOCK_CUT_PRIORITY, BlockGenerator } from "./block-generator.js";
+import { RateLimiter } from "./rate-limiter.js";
+import type { ReceivedBlocks } from "./received-blocks.js";
+import type { Receiver } from "./receiver.js";
+
+/** Spark's spark.streaming.receiverRestartDelay. */
+export const DEFAULT_RESTART_DELAY = 2000;
+/** Backoff never waits longer than this between restarts. */
+export const MAX_RESTART_DELAY = 60_000;
+
+/** What a supervisor needs from its context. */
+export interface SupervisorDeps {
+  clock: SchedulingClock;
+  listenerBus: ListenerBus;
+  blockInterval: Duration;
+}
+
+type State = "initialized" | "started" | "stopped";
+
+/**
+ * Runs one receiver (Spark's ReceiverSupervisor): starts and stops it, restarts it with backoff,
+ * reports it to listeners, and turns what it stores into blocks.
+ */
+export class ReceiverSupervisor {
+  private state: State = "initialized";
+  private finished = false;
+  private readonly generator: BlockGenerator;
+  private readonly limiter: RateLimiter | undefined;
+  private restartTimer: TimerHandle | undefined;
+  /** A restart is under way (its stop half may still be running): further restarts are ignored. */
+  private restarting = false;
+  /** Restarts since the receiver last stored anything: the backoff exponent. */
+  private failures = 0;
+  /** Bumped by every stop: a start or a wait from an earlier generation must not act. */
+  private generation = 0;
+  private readonly waiting = new Set<(err: unknown) => void>();
+  private lastError: Pick<ReceiverInfo, "lastErrorMessage" | "lastError" | "lastErrorTime"> = {};
+
+  constructor(
+    private readonly receiver: Receiver<unknown>,
+    readonly streamId: number,
+    private readonly blocks: ReceivedBlocks,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.limiter = receiver.maxRate === undefined ? undefined : new RateLimiter(receiver.maxRate, deps.clock);
+    this.generator = new BlockGenerator(deps.clock, deps.blockInterval, this.limiter, (records) => {
+      void this.blocks.add(records, { hasOffset: false, sync: false });
+    });
+  }
+
+  /** Records stored and not yet cut into a block. */
+  get buffered(): number {
+    return this.generator.buffered;
+  }
+
+  isReceiverStarted(): boolean {
+    return this.state === "started";
+  }
+
+  isReceiverStopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  lastStoredOffset(): unknown {
+    return this.blocks.lastOffset;
+  }
+
+  /** Starts the block generator and the receiver. */
+  async start(): Promise<void> {
+    this.generator.start();
+    await this.startReceiver();
+  }
+
+  store(item: unknown): void {
+    if (this.finished) throw stopped(this.receiver.name, "store");
+    this.failures = 0;
+    this.generator.add(item);
+  }
+
+  async storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
+    if (this.finished) throw stopped(this.receiver.name, "storeMany");
+    this.failures = 0;
+    if (this.limiter !== undefined) await this.waitUntil(this.limiter.reserve(items.length));
+    if (this.finished) throw stopped(this.receiver.name, "storeMany");
+    await this.blocks.add([...items], { ...options, sync: true });
+  }
+
+  /** Cuts what `store` buffered into a block now (before a batch is planned). */
+  cut(all = false): void {
+    this.generator.cut(all);
+  }
+
+  restart(message: string, error: unknown, delayMs: number | undefined): void {
+    if (this.finished || this.restarting) return;
+    this.restarting = true;
+    const delay = Math.min(MAX_RESTART_DELAY, (delayMs ?? DEFAULT_RESTART_DELAY) * 2 ** this.failures);
+    // Due from now, not from when onStop returns: the clock may move meanwhile.
+    const at = this.deps.clock.now() + delay;
+    this.failures++;
+    if (error !== undefined) this.reportError(message, error);
+    // Stop now; start later. A crash in between loses nothing: the blocks already cut are in the WAL.
+    void this.stopReceiver(message).then(() => {
+      if (this.finished) return;
+      this.restartTimer = this.deps.clock.schedule(at, BLOCK_CUT_PRIORITY, async () => {
+        this.restartTimer = undefined;
+        this.restarting = false;
+        if (!this.finished) await this.startReceiver();
+      });
+    });
+  }
+
+  /** Stops the receiver for good; `flush` cuts everything buffered into a last block. */
+  async stop(message: string, error?: unknown, flush = true): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
+    if (error !== undefined) this.reportError(message, error);
+    for (const reject of this.waiting) reject(stopped(this.receiver.name, "storeMany"));
+    this.waiting.clear();
+    await this.stopReceiver(message);
+    this.generator.stop();
+    if (flush) this.generator.cut(true);
+  }
+
+  reportError(message: string, error: unknown): void {
+    this.lastError = { lastErrorMessage: message, lastError: describeError(error), lastErrorTime: this.deps.clock.now() };
+    this.deps.listenerBus.post("onReceiverError", { receiverInfo: this.info() });
+  }
+
+  private async startReceiver(): Promise<void> {
+    const generation = this.generation;
+    try {
+      await this.receiver.onStart();
+    } catch (err) {
+      // As Spark: a receiver that cannot start is stopped, not retried.
+      await this.stop("Error starting receiver", err);
+      return;
+    }
+    if (generation !== this.generation || this.finished) return;
+    this.state = "started";
+    this.deps.listenerBus.post("onReceiverStarted", { receiverInfo: this.info() });
+  }
+
+  private async stopReceiver(message: string): Promise<void> {
+    if (this.state === "stopped") return;
+    const wasStarted = this.state === "started";
+    this.state = "stopped";
+    this.generation++;
+    try {
+      await this.receiver.onStop();
+    } catch (err) {
+      this.reportError(`onStop failed while stopping (${message})`, err);
+    }
+    if (wasStarted) this.deps.listenerBus.post("onReceiverStopped", { receiverInfo: this.info() });
+  }
+
+  private waitUntil(at: number): Promise<void> {
+    if (at <= this.deps.clock.now()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const handle = this.deps.clock.schedule(at, BLOCK_CUT_PRIORITY, () => {
+        this.waiting.delete(fail);
+        resolve();
+      });
+      const fail = (err: unknown): void => {
+        handle.cancel();
+        reject(err);
+      };
+      this.waiting.add(fail);
+    });
+  }
+
+  private info(): ReceiverInfo {
+    return { streamId: this.streamId, name: this.receiver.name, active: this.state === "started", ...this.lastError };
+  }
+}
+
+function stopped(name: string, what: string): ReceiverError {
+  return new ReceiverError(ErrorCodes.RECEIVER_STOPPED, `Receiver ${name}: ${what}() was called after the receiver stopped; check isStopped() before storing`);
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}
