@@ -52,6 +52,15 @@ export function compareFingerprints(stored: GraphFingerprint, current: GraphFing
       continue;
     }
     if (!binds(old) && !binds(now)) continue;
+    // A stateless operator's id now taken by a binding one (or the reverse) reads as added/removed.
+    if (!binds(old)) {
+      changes.push({ kind: "added", operator: id, after: describe(now) });
+      continue;
+    }
+    if (!binds(now)) {
+      changes.push({ kind: "removed", operator: id, before: describe(old) });
+      continue;
+    }
     if (old.kind !== now.kind || old.stateful !== now.stateful) changes.push({ kind: "retyped", operator: id, before: describe(old), after: describe(now) });
     else if (old.windowDuration !== now.windowDuration || old.slideDuration !== now.slideDuration) {
       changes.push({ kind: "window-changed", operator: id, before: describe(old), after: describe(now) });
