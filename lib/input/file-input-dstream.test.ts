@@ -61,9 +61,9 @@ describe("textFileStream", () => {
   it("a replayed plan reads the bytes it was planned with, even if the file grew", async () => {
     await writeFile(join(dir, "a.txt"), "1\n2\n");
     const { stream } = setup();
-    const rdd = await stream.materialize(1000, { files: [{ name: "a.txt", size: 2 }], plannedAt: 0 });
+    const rdd = await stream.materialize(1000, { files: [{ name: "a.txt", size: 2 }], mtimeWatermark: 0 });
     expect(rdd.collect()).toEqual(["1"]);
-    await expect(stream.materialize(1000, { files: [{ name: "gone.txt", size: 2 }], plannedAt: 0 })).rejects.toMatchObject({ code: "DSTREAM_STORAGE_IO" });
+    await expect(stream.materialize(1000, { files: [{ name: "gone.txt", size: 2 }], mtimeWatermark: 0 })).rejects.toMatchObject({ code: "DSTREAM_STORAGE_IO" });
   });
 
   it("after a restart, skips the files of retained plans and files older than them, and takes files that came meanwhile", async () => {
@@ -71,10 +71,10 @@ describe("textFileStream", () => {
     await writeFile(join(dir, "done.txt"), "processed in a retained batch\n");
     await writeFile(join(dir, "cleaned.txt"), "processed in a batch already cleaned up\n");
     await utimes(join(dir, "cleaned.txt"), longAgo, longAgo);
-    const plannedAt = Date.now() - 60_000;
+    const mtimeWatermark = Date.now() - 60_000;
     await writeFile(join(dir, "new.txt"), "arrived while down\n");
     const { clock, stream, batches, ssc } = setup();
-    await (stream as FileInputDStream).restorePlans([{ time: 1000, plan: { files: [{ name: "done.txt", size: 30 }], plannedAt } }]);
+    await (stream as FileInputDStream).restorePlans([{ time: 1000, plan: { files: [{ name: "done.txt", size: 30 }], mtimeWatermark } }]);
     await ssc.start();
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
@@ -90,5 +90,37 @@ describe("textFileStream", () => {
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
     expect(batches).toEqual([[["b"]]]);
+  });
+
+  it("with a checkpoint, a restarted job skips the files it committed and takes those that came while it was down", async () => {
+    const checkpoint = await mkdtemp(join(tmpdir(), "dstream-files-ckpt-"));
+    const clock = new ManualClock();
+    const runJob = async () => {
+      const out: string[][] = [];
+      let stream: FileInputDStream | undefined;
+      ssc = await StreamingContext.getOrCreate(checkpoint, () => {
+        const ctx = new StreamingContext({ batchDuration: 1000, clock });
+        stream = ctx.textFileStream(dir, { writeFinishMs: 50 });
+        stream.foreachRDD((rdd) => void out.push(rdd.collect()));
+        return ctx;
+      });
+      await ssc.start();
+      return { out, stream: stream as FileInputDStream, ctx: ssc };
+    };
+    try {
+      const first = await runJob();
+      await writeFile(join(dir, "a.txt"), "a\n");
+      await vi.waitFor(() => expect(first.stream.pendingFiles).toBe(1), WAIT);
+      await clock.advance(1000);
+      await first.ctx.stop();
+      await writeFile(join(dir, "b.txt"), "b\n");
+      const second = await runJob();
+      await vi.waitFor(() => expect(second.stream.pendingFiles).toBe(1), WAIT);
+      await clock.advance(1000);
+      expect([first.out, second.out]).toEqual([[["a"]], [["b"]]]);
+    } finally {
+      await ssc?.stop();
+      await rm(checkpoint, { recursive: true, force: true });
+    }
   });
 });

@@ -17,8 +17,11 @@ export interface FileEntry {
 export interface FilePlan {
   /** The files of the batch, sorted by name: one partition each. */
   files: FileEntry[];
-  /** Wall-clock time of planning (file mtimes are wall-clock): recovery derives its threshold from it. */
-  plannedAt: number;
+  /**
+   * The newest modification time (wall-clock ms) of every file taken so far, this batch included
+   * (at first start with `newFilesOnly`, the start time). Recovery derives its threshold from it.
+   */
+  mtimeWatermark: number;
 }
 
 /** Options of `textFileStream`. */
@@ -40,11 +43,12 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   private readonly newFilesOnly: boolean;
   private readonly writeFinishMs: number;
   private watcher: FSWatcher | undefined;
-  /** Files ready and not yet planned, by name. */
-  private readonly ready = new Map<string, FileEntry>();
+  /** Files ready and not yet planned, by name, with their modification time. */
+  private readonly ready = new Map<string, FileEntry & { mtimeMs: number }>();
+  private mtimeWatermark = 0;
   private readonly processed = new Set<string>();
-  /** After a restart: files modified before this (wall clock) were handled by batches already cleaned up. */
-  private recoveredBefore: number | undefined;
+  /** After a restart: files modified at or before this were taken by batches already cleaned up. */
+  private recoveredUpTo: number | undefined;
   /** Lines per materialized plan, for BatchInfo.numRecords (known once the files are read). */
   private readonly lineCounts = new WeakMap<FilePlan, number>();
 
@@ -82,20 +86,26 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   }
 
   /**
-   * Recovery: the files of every retained plan count as processed, and files modified before the
-   * oldest retained plan belong to batches already cleaned up. Files the directory got while the
-   * job was down (or that no batch took before the crash) are taken, whatever `newFilesOnly` says.
+   * Recovery: the files of every retained plan count as processed, and files modified no later
+   * than the oldest retained plan's watermark belong to batches already cleaned up. Files the
+   * directory got while the job was down (or that no batch took before the crash) are taken,
+   * whatever `newFilesOnly` says. As in Spark, a file must not appear with an mtime older than
+   * files already taken (e.g. `mv` keeping an old mtime), or a restart may skip it.
    */
   override async restorePlans(plans: readonly { time: Time; plan: FilePlan | undefined }[]): Promise<void> {
     for (const { plan } of plans) {
       if (plan === undefined) continue;
       this.restoreProcessed(plan.files.map((f) => f.name));
-      this.recoveredBefore = Math.min(this.recoveredBefore ?? Infinity, plan.plannedAt);
+      this.recoveredUpTo ??= plan.mtimeWatermark;
+      this.mtimeWatermark = Math.max(this.mtimeWatermark, plan.mtimeWatermark);
     }
   }
 
   override async startInput(): Promise<void> {
-    const takeInitial = !this.newFilesOnly || this.recoveredBefore !== undefined;
+    const recovered = this.recoveredUpTo !== undefined;
+    // Files present at first start are left alone with newFilesOnly; the watermark says so to recovery.
+    if (!recovered && this.newFilesOnly) this.mtimeWatermark = Math.max(this.mtimeWatermark, Date.now());
+    const takeInitial = !this.newFilesOnly || recovered;
     const watcher = watch(this.directory, {
       depth: 0,
       ignoreInitial: !takeInitial,
@@ -107,8 +117,8 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
     watcher.on("add", (path, stats) => {
       const name = basename(path);
       if (this.processed.has(name) || stats === undefined) return;
-      if (this.recoveredBefore !== undefined && stats.mtimeMs < this.recoveredBefore) return;
-      this.ready.set(name, { name, size: stats.size });
+      if (this.recoveredUpTo !== undefined && stats.mtimeMs <= this.recoveredUpTo) return;
+      this.ready.set(name, { name, size: stats.size, mtimeMs: stats.mtimeMs });
     });
     // A removed file may come back under the same name as a new file.
     watcher.on("unlink", (path) => {
@@ -129,10 +139,13 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   }
 
   plan(): FilePlan {
-    const files = [...this.ready.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const taken = [...this.ready.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.ready.clear();
-    for (const f of files) this.processed.add(f.name);
-    return { files, plannedAt: Date.now() };
+    for (const f of taken) {
+      this.processed.add(f.name);
+      this.mtimeWatermark = Math.max(this.mtimeWatermark, f.mtimeMs);
+    }
+    return { files: taken.map(({ name, size }) => ({ name, size })), mtimeWatermark: this.mtimeWatermark };
   }
 
   async materialize(time: Time, plan: FilePlan): Promise<RDD<string>> {
