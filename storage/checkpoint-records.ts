@@ -1,0 +1,56 @@
+/** The typed records a checkpoint holds (see {@link ./checkpoint-store.ts}). */
+
+/** The checkpoint's own record (`meta/checkpoint`). */
+export interface CheckpointMeta {
+  formatVersion: number;
+  zeroTime: number;
+  batchDuration: number;
+  fingerprint: unknown;
+  /** Written atomically with each commit. */
+  lastCommittedTime?: number;
+}
+
+/** What {@link CheckpointStore.commit} writes for one batch. */
+export interface CommitInput {
+  fingerprint?: unknown;
+  /** Operator id → that operator's packed state delta for the batch. */
+  deltas: Record<string, unknown>;
+  /** Sink id → ledger entry, stored under `sink/<id>/<time>`. */
+  sinks?: Record<string, unknown>;
+  /** Fields of the meta record to change in the same write (lastCommittedTime defaults to the time). */
+  meta?: Partial<CheckpointMeta>;
+}
+
+/** A commit record as read back. */
+export interface CommitRecord {
+  time: number;
+  fingerprint?: unknown;
+  deltas: Record<string, unknown>;
+}
+
+/** A batch plan as read back. */
+export interface BatchPlanRecord {
+  time: number;
+  plan: unknown;
+}
+
+/** What {@link CheckpointStore.cleanup} deletes, in one atomic write; every field is optional. */
+export interface CleanupPlan {
+  /** Receiver id → delete its WAL blocks with seq below this. */
+  walBelow?: Record<number, number>;
+  /** Delete batch plans with time below this. */
+  batchesBelow?: number;
+  /** Delete commit records with time below this. */
+  commitsBelow?: number;
+  /** Delete every sink's ledger entries with time below this. */
+  sinksBelow?: number;
+  /** Operator id → delete its snapshots with version below this. */
+  snapshotsBelow?: Record<string, number>;
+}
+
+/** A complete snapshot as read back. */
+export interface SnapshotRecord {
+  version: number;
+  /** The state as written: an array, a Map (rebuilt from its entries), or any other value. */
+  state: unknown;
+}

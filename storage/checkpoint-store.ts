@@ -1,0 +1,203 @@
+/**
+ * Typed checkpoint records over one {@link KvStore}: meta, batch plans, commits (with sink ledger
+ * entries), snapshots, and cleanup, plus the {@link Wal} on the same database. The recovery layer
+ * needs nothing else from storage. Every write that belongs together is one atomic write.
+ */
+import type { BatchPlanRecord, CheckpointMeta, CleanupPlan, CommitInput, CommitRecord, SnapshotRecord } from "./checkpoint-records.js";
+import { ErrorCodes, StorageError } from "../errors.js";
+import { cleanupOps } from "./cleanup.js";
+import { decodeValue, encodeValue } from "./codec.js";
+import { batchKey, batchRange, commitKey, commitRange, decodeKey, metaKey, sinkKey } from "./keys.js";
+import type { KvOp, KvStore } from "./kv.js";
+import { LevelKv } from "./level-kv.js";
+import { MemoryKv } from "./memory-kv.js";
+import { latestSnapshot, snapshotAt, snapshotDeleteOps, snapshotVersions, writeSnapshot } from "./snapshots.js";
+import { Wal } from "./wal.js";
+
+export type * from "./checkpoint-records.js";
+
+/** The checkpoint format version this build writes into {@link CheckpointMeta.formatVersion}. */
+export const FORMAT_VERSION = 1;
+
+const META = metaKey("checkpoint");
+
+/** One checkpoint: typed records and the WAL over one store. Open with {@link openCheckpointStore}. */
+export class CheckpointStore {
+  /** The underlying store (for tests and tools; engine code uses the typed methods). */
+  readonly kv: KvStore;
+  /** The write-ahead log on the same database. */
+  readonly wal: Wal;
+  #meta: CheckpointMeta | undefined | null = null; // null: not read yet
+  #closing: Promise<void> | undefined;
+
+  private constructor(kv: KvStore, wal: Wal) {
+    this.kv = kv;
+    this.wal = wal;
+  }
+
+  /** A store over an open {@link KvStore} (tests pass a memory or fault-injecting one). */
+  static async over(kv: KvStore): Promise<CheckpointStore> {
+    return new CheckpointStore(kv, await Wal.open(kv));
+  }
+
+  /** Writes the meta record (synced). */
+  async writeMeta(meta: CheckpointMeta): Promise<void> {
+    await this.kv.write([{ type: "put", key: META, value: encodeValue(meta) }], { sync: true });
+    this.#meta = { ...meta };
+  }
+
+  /** The meta record, or undefined for a fresh checkpoint. */
+  async readMeta(): Promise<CheckpointMeta | undefined> {
+    const v = await this.kv.get(META);
+    this.#meta = v === undefined ? undefined : (decodeValue(META, v) as CheckpointMeta);
+    return this.#meta === undefined ? undefined : { ...this.#meta };
+  }
+
+  /** Writes the plan of batch `time` (synced: a batch must never run on an unrecorded plan). */
+  async writeBatchPlan(time: number, plan: unknown): Promise<void> {
+    await this.kv.write([{ type: "put", key: batchKey(time), value: encodeValue(plan) }], { sync: true });
+  }
+
+  /** The plan of batch `time`, or undefined. */
+  async readBatchPlan(time: number): Promise<unknown> {
+    const key = batchKey(time);
+    const v = await this.kv.get(key);
+    return v === undefined ? undefined : decodeValue(key, v);
+  }
+
+  /** Plans with `from <= time < to`, ascending. */
+  async batchPlansFrom(from: number, to?: number): Promise<BatchPlanRecord[]> {
+    const out: BatchPlanRecord[] = [];
+    for await (const [k, v] of this.kv.iterate(batchRange(from, to))) out.push({ time: timeOf(k), plan: decodeValue(k, v) });
+    return out;
+  }
+
+  /**
+   * Commits batch `time` in ONE synced write: the commit record, each sink's ledger entry and the
+   * meta record with `lastCommittedTime` (and any other `meta` fields). Needs meta written first.
+   */
+  async commit(time: number, input: CommitInput): Promise<void> {
+    const current = this.#meta === null ? await this.readMeta() : this.#meta;
+    if (current === undefined) throw new TypeError(`commit(${time}) needs the checkpoint's meta record: call writeMeta() first`);
+    const meta: CheckpointMeta = { ...current, ...input.meta, lastCommittedTime: input.meta?.lastCommittedTime ?? time };
+    const record: CommitRecord = { time, deltas: input.deltas };
+    if (input.fingerprint !== undefined) record.fingerprint = input.fingerprint;
+    const ops: KvOp[] = [{ type: "put", key: commitKey(time), value: encodeValue(record) }];
+    for (const [id, entry] of Object.entries(input.sinks ?? {})) ops.push({ type: "put", key: sinkKey(id, time), value: encodeValue(entry) });
+    ops.push({ type: "put", key: META, value: encodeValue(meta) });
+    await this.kv.write(ops, { sync: true });
+    this.#meta = meta;
+  }
+
+  /** The commit record of `time`, or undefined. */
+  async readCommit(time: number): Promise<CommitRecord | undefined> {
+    const key = commitKey(time);
+    const v = await this.kv.get(key);
+    return v === undefined ? undefined : (decodeValue(key, v) as CommitRecord);
+  }
+
+  /** Commits with `from <= time < to`, ascending. */
+  async commitsFrom(from: number, to?: number): Promise<CommitRecord[]> {
+    const out: CommitRecord[] = [];
+    for await (const [k, v] of this.kv.iterate(commitRange(from, to))) out.push(decodeValue(k, v) as CommitRecord);
+    return out;
+  }
+
+  /** The newest committed time: the newest commit record, else meta's (commits may be cleaned). */
+  async lastCommitTime(): Promise<number | undefined> {
+    for await (const k of this.kv.keys({ ...commitRange(), reverse: true, limit: 1 })) return timeOf(k);
+    return (await this.readMeta())?.lastCommittedTime;
+  }
+
+  /** The ledger entry of `sinkId` for batch `time`, or undefined. */
+  async readSink(sinkId: string, time: number): Promise<unknown> {
+    const key = sinkKey(sinkId, time);
+    const v = await this.kv.get(key);
+    return v === undefined ? undefined : decodeValue(key, v);
+  }
+
+  /**
+   * Writes a snapshot of an operator's state at `version` (a batch time): chunks, then a manifest.
+   * Arrays and Maps are split into chunks of `chunkEntries`; other values are one chunk.
+   */
+  async writeSnapshot(operatorId: string, version: number, state: unknown, options: { chunkEntries?: number } = {}): Promise<void> {
+    await writeSnapshot(this.kv, operatorId, version, state, options.chunkEntries);
+  }
+
+  /** The newest complete snapshot; throws `STORAGE_CORRUPT` naming a damaged chunk. */
+  async latestSnapshot(operatorId: string): Promise<SnapshotRecord | undefined> {
+    return latestSnapshot(this.kv, operatorId);
+  }
+
+  /** Versions of an operator's complete snapshots, newest first. */
+  snapshotVersions(operatorId: string): Promise<number[]> {
+    return snapshotVersions(this.kv, operatorId);
+  }
+
+  /** The complete snapshot of `version`; throws `STORAGE_CORRUPT` naming a damaged record or a missing one. */
+  async readSnapshot(operatorId: string, version: number): Promise<SnapshotRecord> {
+    const snap = await snapshotAt(this.kv, operatorId, version);
+    if (snap === undefined) throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `Snapshot ${operatorId}@${version} has no manifest`, { key: `snapshot/${operatorId}/${version}` });
+    return snap;
+  }
+
+  /** Deletes an operator's snapshots with version below `version`. */
+  async deleteSnapshotsBelow(operatorId: string, version: number): Promise<void> {
+    await this.#delete(await snapshotDeleteOps(this.kv, operatorId, version));
+  }
+
+  /** Deletes batch plans with time below `time`. */
+  async deleteBatchPlansBelow(time: number): Promise<void> {
+    await this.cleanup({ batchesBelow: time });
+  }
+
+  /** Deletes commit records with time below `time`. */
+  async deleteCommitsBelow(time: number): Promise<void> {
+    await this.cleanup({ commitsBelow: time });
+  }
+
+  /** Deletes everything the plan names in ONE atomic write (unsynced: redoing a lost cleanup is harmless). */
+  async cleanup(plan: CleanupPlan): Promise<void> {
+    await this.#delete(await cleanupOps(this.kv, this.wal, plan));
+  }
+
+  /** Flushes pending WAL appends and closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.wal.close();
+      } finally {
+        await this.kv.close();
+      }
+    })();
+    return this.#closing;
+  }
+
+  async #delete(ops: KvOp[]): Promise<void> {
+    if (ops.length > 0) await this.kv.write(ops, { sync: false });
+  }
+}
+
+function timeOf(key: Buffer): number {
+  const d = decodeKey(key);
+  return d.space === "batch" || d.space === "commit" ? d.time : NaN;
+}
+
+/** Opens (creating if missing) the checkpoint in `dir`: one LevelDB database, `STORAGE_LOCKED` if in use. */
+export async function openCheckpointStore(dir: string): Promise<CheckpointStore> {
+  const kv = await LevelKv.open(dir);
+  try {
+    return await CheckpointStore.over(kv);
+  } catch (err) {
+    await kv.close();
+    throw err;
+  }
+}
+
+/** A checkpoint in memory, for tests. */
+export function openMemoryCheckpointStore(): Promise<CheckpointStore> {
+  return CheckpointStore.over(new MemoryKv());
+}
+
+/** Short names, as DESIGN's storage brief has them. */
+export { openCheckpointStore as open, openMemoryCheckpointStore as openMemory };

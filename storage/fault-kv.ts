@@ -1,0 +1,82 @@
+/**
+ * A {@link KvStore} wrapper for crash tests: from the k-th `write` call on, writes never happen and
+ * reject with {@link SimulatedCrash}, as if the process died at that instant. LevelDB batches are
+ * atomic, so "died during write k" and "died just before write k" leave the same data behind.
+ */
+import type { KvOp, KvRange, KvStore, KvWriteOptions } from "./kv.js";
+
+/** The error a crashed write rejects with; recognise it with {@link SimulatedCrash.is}. */
+export class SimulatedCrash extends Error {
+  readonly code = "DSTREAM_SIMULATED_CRASH";
+
+  constructor(write: number) {
+    super(`Simulated crash at storage write #${write} (FaultInjectingKv): the process is treated as dead.`);
+  }
+
+  /** True for a simulated crash, also when it arrives as another error's `cause`. */
+  static is(err: unknown): boolean {
+    for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+      if ((e as { code?: unknown }).code === "DSTREAM_SIMULATED_CRASH") return true;
+      e = (e as { cause?: unknown }).cause;
+    }
+    return false;
+  }
+}
+
+/** Options of {@link FaultInjectingKv}. */
+export interface FaultOptions {
+  /** 0-based index of the first write that crashes; omit to count writes without crashing. */
+  crashAtWrite?: number;
+}
+
+/** Passes calls to `inner`, counting writes and crashing at the chosen one. */
+export class FaultInjectingKv implements KvStore {
+  readonly inner: KvStore;
+  #crashAt: number;
+  /** Number of `write` calls made so far, crashed ones included. */
+  writes = 0;
+  /** True once a write has crashed. */
+  crashed = false;
+
+  constructor(inner: KvStore, options: FaultOptions = {}) {
+    this.inner = inner;
+    this.#crashAt = options.crashAtWrite ?? Infinity;
+  }
+
+  /** Crashes now: every later write never happens, as if the process had just died. */
+  crashNow(): void {
+    this.#crashAt = Math.min(this.#crashAt, this.writes);
+    this.crashed = true;
+  }
+
+  get(key: Buffer): Promise<Buffer | undefined> {
+    return this.inner.get(key);
+  }
+
+  getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> {
+    const inner = this.inner;
+    return inner.getMany !== undefined ? inner.getMany(keys) : Promise.all(keys.map((k) => inner.get(k)));
+  }
+
+  async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+    const n = this.writes++;
+    if (n >= this.#crashAt) {
+      this.crashed = true;
+      throw new SimulatedCrash(n);
+    }
+    return this.inner.write(ops, options);
+  }
+
+  iterate(range: KvRange): AsyncIterable<[Buffer, Buffer]> {
+    return this.inner.iterate(range);
+  }
+
+  keys(range: KvRange): AsyncIterable<Buffer> {
+    return this.inner.keys(range);
+  }
+
+  /** Closes `inner`, unless a crash happened: a dead process closes nothing, the test does. */
+  async close(): Promise<void> {
+    if (!this.crashed) await this.inner.close();
+  }
+}

@@ -1,0 +1,52 @@
+/** Maps `level` failures to dstream's storage error codes (DESIGN.md §8). */
+import { ErrorCodes, StorageError } from "../errors.js";
+
+interface CodedError {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/** True when `err` or any error in its `cause` chain has `code`. */
+function hasCode(err: unknown, code: string): boolean {
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+    if ((e as CodedError).code === code) return true;
+    e = (e as CodedError).cause;
+  }
+  return false;
+}
+
+/** The chained messages of `err` and its causes, to look for the OS's words. */
+function messages(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+    out.push(String((e as CodedError).message));
+    e = (e as CodedError).cause;
+  }
+  return out.join(" / ");
+}
+
+/** The StorageError for a failure of `action` on the database in `dir`. */
+export function mapLevelError(err: unknown, dir: string, action: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const text = messages(err);
+  if (hasCode(err, "LEVEL_LOCKED")) {
+    return new StorageError(
+      ErrorCodes.STORAGE_LOCKED,
+      `Checkpoint directory ${dir} is locked: another process (or another open in this process) is using it. ` +
+        "Stop the other job, or give this one a different checkpoint directory.",
+      { cause: err },
+    );
+  }
+  if (hasCode(err, "ENOSPC") || /no space left on device|ENOSPC/i.test(text)) {
+    return new StorageError(ErrorCodes.STORAGE_FULL, `Disk full while trying to ${action} in ${dir}: ${text}. Free space and restart.`, {
+      cause: err,
+    });
+  }
+  if (hasCode(err, "LEVEL_CORRUPTION")) {
+    return new StorageError(ErrorCodes.STORAGE_CORRUPT, `LevelDB reports corruption in ${dir} while trying to ${action}: ${text}`, {
+      cause: err,
+    });
+  }
+  return new StorageError(ErrorCodes.STORAGE_IO, `Failed to ${action} in ${dir}: ${text}`, { cause: err });
+}

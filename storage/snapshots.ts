@@ -1,0 +1,113 @@
+/**
+ * Chunked snapshots of operator state. A large state is split into chunks, each its own value,
+ * written one per write; the manifest is written last (synced), so a snapshot cut short by a crash
+ * has no manifest and is never used. Reading takes the newest version that has a manifest.
+ */
+import { ErrorCodes, StorageError } from "../errors.js";
+import { decodeValue, encodeValue } from "./codec.js";
+import type { SnapshotRecord } from "./checkpoint-records.js";
+import { decodeKey, MANIFEST_CHUNK, printKey, snapshotKey, snapshotRange } from "./keys.js";
+import type { KvOp, KvStore } from "./kv.js";
+
+/** Entries per chunk unless told: ~8 ms of packing each, so other work interleaves. */
+export const DEFAULT_CHUNK_ENTRIES = 65_536;
+
+type Kind = "array" | "map" | "value";
+
+interface Manifest {
+  kind: Kind;
+  chunks: number;
+  entries: number;
+}
+
+function* chunksOf(state: unknown, kind: Kind, size: number): Generator<unknown[] | unknown> {
+  if (kind === "value") return yield state;
+  let chunk: unknown[] = [];
+  for (const e of kind === "map" ? (state as Map<unknown, unknown>).entries() : (state as unknown[])) {
+    chunk.push(e);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Writes a snapshot of `state`; it must not change until the promise resolves. */
+export async function writeSnapshot(kv: KvStore, operatorId: string, version: number, state: unknown, chunkEntries = DEFAULT_CHUNK_ENTRIES): Promise<void> {
+  if (!Number.isInteger(chunkEntries) || chunkEntries < 1) throw new RangeError(`chunkEntries must be a positive integer, got ${chunkEntries}`);
+  const kind: Kind = state instanceof Map ? "map" : Array.isArray(state) ? "array" : "value";
+  const manifestKey = snapshotKey(operatorId, version, MANIFEST_CHUNK);
+  // Rewriting a version: its old manifest goes with the first chunk, so old and new chunks never mix.
+  let ops: KvOp[] = [{ type: "del", key: manifestKey }];
+  let chunks = 0;
+  for (const chunk of chunksOf(state, kind, chunkEntries)) {
+    ops.push({ type: "put", key: snapshotKey(operatorId, version, chunks++), value: encodeValue(chunk) });
+    await kv.write(ops, { sync: true });
+    ops = [];
+  }
+  const entries = kind === "map" ? (state as Map<unknown, unknown>).size : kind === "array" ? (state as unknown[]).length : 1;
+  const manifest: Manifest = { kind, chunks, entries };
+  await kv.write([...ops, { type: "put", key: manifestKey, value: encodeValue(manifest) }], { sync: true });
+}
+
+/** The newest complete snapshot of an operator; a damaged chunk throws `STORAGE_CORRUPT` naming it. */
+export async function latestSnapshot(kv: KvStore, operatorId: string): Promise<SnapshotRecord | undefined> {
+  for await (const key of kv.keys({ ...snapshotRange(operatorId), reverse: true })) {
+    const d = decodeKey(key);
+    if (d.space !== "snapshot" || d.chunk !== MANIFEST_CHUNK) continue;
+    const value = await kv.get(key);
+    if (value === undefined) continue;
+    return readSnapshot(kv, operatorId, d.version, key, decodeValue(key, value));
+  }
+  return undefined;
+}
+
+async function readSnapshot(kv: KvStore, operatorId: string, version: number, manifestKey: Buffer, m: unknown): Promise<SnapshotRecord> {
+  const manifest = m as Partial<Manifest>;
+  if (typeof manifest.chunks !== "number" || !["array", "map", "value"].includes(manifest.kind as string)) {
+    throw corrupt(printKey(manifestKey), "is not a snapshot manifest");
+  }
+  const chunks: unknown[] = [];
+  for await (const [key, value] of kv.iterate({ gte: snapshotKey(operatorId, version, 0), lt: snapshotKey(operatorId, version, manifest.chunks) })) {
+    const d = decodeKey(key);
+    if (d.space !== "snapshot" || d.chunk !== chunks.length) break;
+    chunks.push(decodeValue(key, value));
+  }
+  if (chunks.length !== manifest.chunks) {
+    throw corrupt(printKey(snapshotKey(operatorId, version, chunks.length)), `is missing (the manifest lists ${manifest.chunks} chunks)`);
+  }
+  if (manifest.kind === "value") return { version, state: chunks[0] };
+  const entries = (chunks as unknown[][]).flat();
+  if (entries.length !== manifest.entries) throw corrupt(printKey(manifestKey), `lists ${manifest.entries} entries, the chunks hold ${entries.length}`);
+  return { version, state: manifest.kind === "map" ? new Map(entries as [unknown, unknown][]) : entries };
+}
+
+/** Ops deleting an operator's snapshots with version below `below` (complete or not). */
+export async function snapshotDeleteOps(kv: KvStore, operatorId: string, below: number): Promise<KvOp[]> {
+  const ops: KvOp[] = [];
+  for await (const key of kv.keys(snapshotRange(operatorId, 0, below))) ops.push({ type: "del", key });
+  return ops;
+}
+
+function corrupt(name: string, what: string): StorageError {
+  return new StorageError(ErrorCodes.STORAGE_CORRUPT, `Snapshot record ${name} ${what}; fall back to replaying deltas or an older snapshot.`, { key: name });
+}
+
+/** Versions of an operator's complete snapshots (those with a manifest), newest first. */
+export async function snapshotVersions(kv: KvStore, operatorId: string): Promise<number[]> {
+  const versions: number[] = [];
+  for await (const key of kv.keys({ ...snapshotRange(operatorId), reverse: true })) {
+    const d = decodeKey(key);
+    if (d.space === "snapshot" && d.chunk === MANIFEST_CHUNK) versions.push(d.version);
+  }
+  return versions;
+}
+
+/** The complete snapshot of `version`, or undefined; a damaged record throws `STORAGE_CORRUPT` naming it. */
+export async function snapshotAt(kv: KvStore, operatorId: string, version: number): Promise<SnapshotRecord | undefined> {
+  const key = snapshotKey(operatorId, version, MANIFEST_CHUNK);
+  const value = await kv.get(key);
+  if (value === undefined) return undefined;
+  return readSnapshot(kv, operatorId, version, key, decodeValue(key, value));
+}
