@@ -18,7 +18,7 @@ const operators: Record<string, (s: DStream<string>) => DStream<unknown>> = {
     }),
   mapWithState: (s) =>
     pairs(s).mapWithState(
-      StateSpec.function((k: string, v: number | undefined, st) => {
+      StateSpec.function<string, number, number, string>((k, v, st) => {
         if (st.isTimingOut()) return `${k} timed out at ${st.get()}`;
         const n = (st.getOption() ?? 0) + (v ?? 0);
         st.update(n);
@@ -28,7 +28,7 @@ const operators: Record<string, (s: DStream<string>) => DStream<unknown>> = {
   "mapWithState stateSnapshots": (s) =>
     pairs(s)
       .mapWithState(
-        StateSpec.function((_k: string, v: number | undefined, st) => {
+        StateSpec.function<string, number, number, undefined>((_k, v, st) => {
           st.update((st.getOption() ?? 0) + (v ?? 0));
           return undefined;
         }),
