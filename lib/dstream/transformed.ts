@@ -11,11 +11,13 @@ export class TransformedDStream<U> extends DStream<U> {
   constructor(
     readonly parents: readonly DStream<unknown>[],
     private readonly fn: (rdds: RDD<unknown>[], time: Time) => RDD<U>,
+    /** The operation's name in messages. */
+    private readonly what = "transform",
   ) {
     const first = parents[0];
-    if (first === undefined) throw new TypeError("transform expects at least one stream");
+    if (first === undefined) throw new TypeError(`${what} expects at least one stream`);
     // Checked before registering with the graph, so a rejected stream leaves no operator behind.
-    checkSameSlide(parents, "transform");
+    checkSameSlide(parents, what);
     super(first.ssc);
   }
 
@@ -31,7 +33,7 @@ export class TransformedDStream<U> extends DStream<U> {
     const rdds = this.parents.map((p) => {
       const rdd = p.getOrCompute(time);
       if (rdd === undefined) {
-        throw new GraphError(ErrorCodes.GRAPH_MISSING_RDD, `transform at ${time} ms: ${p.kind} ${p.operatorId} has no RDD for that time`);
+        throw new GraphError(ErrorCodes.GRAPH_MISSING_RDD, `${this.what} at ${time} ms: ${p.kind} ${p.operatorId} has no RDD for that time`);
       }
       return rdd;
     });
