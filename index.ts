@@ -18,3 +18,5 @@ export { SocketReceiver } from "./lib/input/socket-receiver.js";
 export type { SocketReceiverOptions } from "./lib/input/socket-receiver.js";
 export { FileInputDStream } from "./lib/input/file-input-dstream.js";
 export type { FilePlan, FileEntry, FileStreamOptions } from "./lib/input/file-input-dstream.js";
+export { StatusLine } from "./lib/status/status-line.js";
+export type { StatusLineOptions, StatusOutput } from "./lib/status/status-line.js";
