@@ -1,0 +1,48 @@
+import type { InspectReport } from "./inspect.js";
+
+const time = (t: number | undefined): string => (t === undefined ? "-" : `${t} (${new Date(t).toISOString()})`);
+const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
+
+/** Aligned rows under a header. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]): string => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The human-readable form of a report. */
+export function formatReport(r: InspectReport): string {
+  const out = [`checkpoint ${r.dir}`];
+  if (!r.initialized) {
+    out.push("  no checkpoint record yet: the job never started (or never got to its first batch)");
+    return out.join("\n");
+  }
+  out.push(
+    `  format version      ${r.formatVersion}`,
+    `  batch duration      ${r.batchDuration} ms`,
+    `  zero time           ${time(r.zeroTime)}`,
+    `  last committed      ${time(r.lastCommittedTime)}`,
+    `  pending batches     ${r.pendingBatches.length === 0 ? "none" : r.pendingBatches.join(", ")}  (planned, not committed: re-run on restart)`,
+    `  stored plans        ${r.plannedBatches}, commits ${r.commits}`,
+    "",
+    "write-ahead log",
+  );
+  if (r.wal.length === 0) out.push("  (no receivers)");
+  else {
+    const rows = r.wal.map((w) => [String(w.receiverId), String(w.blocks), bytes(w.bytes), w.firstSeq === undefined ? "-" : `${w.firstSeq}..${w.lastSeq}`, JSON.stringify(w.lastOffset) ?? "-"]);
+    out.push(...table(["receiver", "blocks", "bytes", "seqs", "last offset"], rows));
+  }
+  out.push("", "state");
+  if (r.state.length === 0) out.push("  (no stateful operators)");
+  else {
+    const rows = r.state.map((s) => [s.operatorId, s.keys === undefined ? "-" : String(s.keys), bytes(s.bytes), s.snapshotVersion === undefined ? "none" : String(s.snapshotVersion), String(s.deltas)]);
+    out.push(...table(["operator", "keys", "bytes", "from snapshot", "deltas"], rows));
+  }
+  out.push("", "snapshots");
+  if (r.snapshots.length === 0) out.push("  (none yet)");
+  else {
+    const rows = r.snapshots.map((s) => [s.operatorId, String(s.version), String(s.chunks), bytes(s.bytes), s.complete ? "complete" : "incomplete (ignored)"]);
+    out.push(...table(["operator", "version", "chunks", "bytes", ""], rows));
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,76 @@
+/**
+ * Opening a LevelDB database writes to it (a new log file, a new manifest, compaction of the old
+ * log), so `dstream inspect` never opens the checkpoint itself: it opens a private copy. Table
+ * files (`.ldb`/`.sst`) are immutable and are hard-linked when the file system allows; everything
+ * else (log, manifest, CURRENT) is copied, since LevelDB may append to or replace those.
+ */
+import { copyFile, link, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorCodes, StorageError } from "../errors.js";
+
+/** Throws STORAGE_LOCKED when a process holds LevelDB's lock on `dir` (Linux: /proc/locks). */
+export async function assertNotLocked(dir: string): Promise<void> {
+  let locks: string;
+  let lockFile;
+  try {
+    locks = await readFile("/proc/locks", "utf8");
+    lockFile = await stat(join(dir, "LOCK"));
+  } catch {
+    return; // no /proc (not Linux) or no LOCK file: nothing to tell
+  }
+  const major = Math.floor(lockFile.dev / 256) & 0xfff;
+  const minor = (lockFile.dev & 0xff) | ((lockFile.dev >> 12) & 0xfff00);
+  for (const line of locks.split("\n")) {
+    // e.g. "1: POSIX  ADVISORY  WRITE 4242 08:01:1234567 0 EOF"
+    const m = /\s(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m === null || Number(m[4]) !== lockFile.ino) continue;
+    if (parseInt(m[2] ?? "", 16) !== major || parseInt(m[3] ?? "", 16) !== minor) continue;
+    throw new StorageError(
+      ErrorCodes.STORAGE_LOCKED,
+      `Checkpoint directory ${dir} is locked by process ${m[1]}: a job is running on it. ` +
+        "Stop the job (Ctrl-C stops it gracefully), then inspect it; inspect never reads a checkpoint that is being written.",
+    );
+  }
+}
+
+/** Copies the database in `dir` to a new temporary directory; the caller removes it with {@link removeCopy}. */
+export async function readOnlyCopy(dir: string): Promise<string> {
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new Error("not a directory");
+    names = await readdir(dir);
+  } catch (err) {
+    throw new StorageError(ErrorCodes.STORAGE_IO, `Cannot read checkpoint directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!names.includes("CURRENT")) {
+    throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${dir} is not a checkpoint directory: it holds no LevelDB database (no CURRENT file)`);
+  }
+  const copy = await mkdtemp(join(tmpdir(), "dstream-inspect-"));
+  try {
+    for (const name of names) {
+      if (name === "LOCK") continue;
+      const from = join(dir, name);
+      const to = join(copy, name);
+      if (!(await stat(from)).isFile()) continue;
+      if (/\.(ldb|sst)$/.test(name)) {
+        try {
+          await link(from, to);
+          continue;
+        } catch {
+          // another file system, or links not allowed: copy instead
+        }
+      }
+      await copyFile(from, to);
+    }
+  } catch (err) {
+    await removeCopy(copy);
+    throw new StorageError(ErrorCodes.STORAGE_IO, `Cannot copy checkpoint directory ${dir} for reading: ${(err as Error).message}`, { cause: err });
+  }
+  return copy;
+}
+
+/** Removes a copy made by {@link readOnlyCopy}. */
+export async function removeCopy(copy: string): Promise<void> {
+  await rm(copy, { recursive: true, force: true });
+}
