@@ -65,7 +65,7 @@ async function makeCheckpoint(options: { failFourth?: boolean; keepOpen?: boolea
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await main(args, { write: (s: string) => (out += s) } as NodeJS.WriteStream, { write: (s: string) => (err += s) } as NodeJS.WriteStream);
+  const code = await main(args, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
   return { code, out, err };
 }
 

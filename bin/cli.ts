@@ -13,8 +13,13 @@ const USAGE = `usage: dstream inspect <checkpointDir> [--json]
             pending batches, WAL blocks per receiver, state per operator and snapshots.
             Reads a private copy: the checkpoint is never modified. --json for scripts.`;
 
+/** Where the command writes (process.stdout and process.stderr, or a test's buffer). */
+export interface Writer {
+  write(text: string): unknown;
+}
+
 /** Runs the command with `args` (without node and the script); resolves with the exit code. */
-export async function main(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(args: string[], out: Writer = process.stdout, err: Writer = process.stderr): Promise<number> {
   const json = args.includes("--json");
   const rest = args.filter((a) => a !== "--json");
   if (rest[0] === "--help" || rest[0] === "-h" || rest[0] === "help") {
