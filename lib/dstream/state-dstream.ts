@@ -55,11 +55,20 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
     });
     // Keys new to the state are found before any update runs: a key removed by its update this
     // batch is not new. Updating or deleting entries while iterating a Map is safe in JS.
+    const state = this.state;
     const fresh: [K, V[]][] = [];
-    for (const entry of grouped.entries()) if (!this.state.has(entry[0])) fresh.push(entry);
-    for (const [k, s] of this.state.entries()) this.apply(k, grouped.get(k) ?? [], s, time);
+    for (const entry of grouped.entries()) if (!state.has(entry[0])) fresh.push(entry);
+    // forEach, not entries(): no [k, v] array per key, and at 1M keys every per-key cost counts.
+    // A key left at the same primitive value is not touched (no lookup, not in the delta).
+    const update = this.update;
+    const none = grouped.size === 0;
+    state.forEach((s, k) => {
+      const next = update(none ? [] : (grouped.get(k) ?? []), s, k, time);
+      if (next === undefined) state.delete(k);
+      else if (next !== s || (typeof next === "object" && next !== null) || typeof next === "function") state.set(k, next);
+    });
     for (const [k, values] of fresh) this.apply(k, values, undefined, time);
-    return RDD.fromPartitions([Array.from(this.state.entries())]);
+    return RDD.fromPartitions([state.snapshot()]);
   }
 
   private apply(k: K, values: V[], s: S | undefined, time: Time): void {

@@ -56,27 +56,24 @@ export function combinePartitions<K, V, C>(
   const next = (c: C, v: V): C => mergeValue(c, v);
   const keep = (c: C): C => c;
   const merge = (a: C, b: C): C => mergeCombiners(a, b);
-  let result: KeyMap<K, C>[] | undefined;
+  const result = keyMaps<K, C>(numOut);
+  const partitioner = numOut === 1 ? undefined : new HashPartitioner(numOut);
   for (let p = 0; p < parent.numPartitions; p++) {
-    const maps = keyMaps<K, C>(numOut);
-    let sink: Sink<[K, V]>;
-    if (numOut === 1) {
-      const m = maps[0] as KeyMap<K, C>; // the hot path: no hashing, no routing closure
-      sink = (kv) => void m.upsert(kv[0], kv[1], first, next);
+    // Map-side combine into one map per input partition, then route its distinct keys: a key is
+    // hashed once per input partition, not once per record, and no map is allocated per output
+    // partition per input partition. Keys still reach each output partition in order of first
+    // appearance, and combiners merge in partition order, as before.
+    const m = p === 0 && partitioner === undefined ? (result[0] as KeyMap<K, C>) : new KeyMap<K, C>();
+    parent.forEachInPartition(p, (kv) => void m.upsert(kv[0], kv[1], first, next));
+    if (m === result[0]) continue;
+    if (partitioner === undefined) {
+      const target = result[0] as KeyMap<K, C>;
+      for (const [k, c] of m.entries()) target.upsert(k, c, keep, merge);
     } else {
-      sink = routed(maps, pairKey, (m, kv: [K, V]) => m.upsert(kv[0], kv[1], first, next));
-    }
-    parent.forEachInPartition(p, sink);
-    if (result === undefined) {
-      result = maps;
-      continue;
-    }
-    for (let j = 0; j < numOut; j++) {
-      const target = result[j] as KeyMap<K, C>;
-      for (const [k, c] of (maps[j] as KeyMap<K, C>).entries()) target.upsert(k, c, keep, merge);
+      for (const [k, c] of m.entries()) (result[partitioner.getPartition(k)] as KeyMap<K, C>).upsert(k, c, keep, merge);
     }
   }
-  return result === undefined ? keyMaps<K, C>(numOut).map(() => []) : result.map((m) => Array.from(m.entries()));
+  return result.map((m) => Array.from(m.entries()));
 }
 
 /** The distinct records (by value), in order of first appearance, hash-partitioned into `numOut`. */

@@ -1,0 +1,28 @@
+/**
+ * Every benchmark still runs: each `run` with tiny sizes must give finite, positive figures. Says
+ * nothing about speed and never fails on time (DESIGN.md §1: benchmarks print, they don't judge).
+ */
+import { describe, expect, it } from "vitest";
+import type { BenchResult } from "./common.js";
+
+const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<BenchResult | BenchResult[]> }>][] = [
+  ["word-count", () => import("./word-count.bench.js")],
+  ["word-count-wal", () => import("./word-count-wal.bench.js")],
+  ["commit-cost", () => import("./commit-cost.bench.js")],
+  ["recovery", () => import("./recovery.bench.js")],
+  ["memory", () => import("./memory.bench.js")],
+  ["latency", () => import("./latency.bench.js")],
+];
+
+describe("benchmarks (smoke sizes)", () => {
+  for (const [name, load] of benches) {
+    it(`${name} produces finite positive figures`, { timeout: 120_000 }, async () => {
+      const out = await (await load()).run({ smoke: true });
+      for (const r of Array.isArray(out) ? out : [out]) {
+        const all = { ...r.figures, ...r.ratios };
+        expect(Object.keys(all).length).toBeGreaterThan(0);
+        for (const [k, v] of Object.entries(all)) expect(Number.isFinite(v) && v > 0, `${r.name}: ${k} = ${v}`).toBe(true);
+      }
+    });
+  }
+});
