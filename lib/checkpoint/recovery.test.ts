@@ -158,3 +158,27 @@ describe("recovery of failed and interrupted batches", () => {
     await expect(ssc.start()).rejects.toMatchObject({ code: ErrorCodes.CHECKPOINT_REQUIRED });
   });
 });
+
+describe("snapshots", () => {
+  it("are taken every snapshotInterval batches of the grid, also when the job restarts more often than that", async () => {
+    const { openCheckpointStore } = await import("../../storage/checkpoint-store.js");
+    const op = (s: DStream<string>): DStream<unknown> => pairs(s).updateStateByKey<string, number, number>((vs, st) => vs.reduce(add, st ?? 0)).name("totals");
+    const t = new StreamTest(op, { snapshotInterval: 3 });
+    for (const b of words) t.addData(...b);
+    await t.start();
+    for (let run = 0; run < 3; run++) {
+      await t.advance(2);
+      await t.crash();
+      await t.restart();
+    }
+    await t.stop();
+    const store = await openCheckpointStore(t.dir);
+    try {
+      const versions = await store.snapshotVersions("totals");
+      expect(versions.length).toBeGreaterThan(0);
+      expect(versions[0]).toBeGreaterThanOrEqual(3000);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -70,7 +70,6 @@ export function sessionOverStore(store: CheckpointStore, graph: DStreamGraph, me
 class LevelCheckpointSession implements CheckpointSession, BatchLog {
   private readonly snapshotInterval: number;
   private readonly retainBatches: number;
-  private commitsSinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
   /** Per stateful operator, its complete snapshot versions, newest first. */
   private readonly snapshotVersions = new Map<string, number[]>();
@@ -119,9 +118,13 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     }
     const last = this.meta.lastCommittedTime;
     for (const op of graph.stateOperators) this.snapshotVersions.set(op.operatorId, await this.store.snapshotVersions(op.operatorId));
-    for (const op of graph.stateOperators) {
-      const { snapshot, deltas } = await recoverOperatorState(this.store, op.operatorId);
-      op.restore(snapshot, deltas, last ?? (this.meta.zeroTime as Time));
+    // With no batch committed there is no state to restore, and an operator's initial state
+    // must still take part in the first batch: restore() would drop it.
+    if (last !== undefined) {
+      for (const op of graph.stateOperators) {
+        const { snapshot, deltas } = await recoverOperatorState(this.store, op.operatorId);
+        op.restore(snapshot, deltas, last);
+      }
     }
     const plans = await this.store.batchPlansFrom(0);
     for (const input of graph.inputStreams) {
@@ -146,9 +149,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   async clean(time: Time): Promise<void> {
-    this.commitsSinceSnapshot++;
-    if (this.commitsSinceSnapshot >= this.snapshotInterval && this.snapshotting === undefined && this.graph.stateOperators.length > 0) {
-      this.commitsSinceSnapshot = 0;
+    if (this.snapshotDue(time) && this.snapshotting === undefined) {
       // The state is copied now, consistent with commit `time`; packing and writing run while the
       // next batches proceed.
       const states = this.graph.stateOperators.map((op) => [op.operatorId, op.snapshot()] as const);
@@ -170,6 +171,17 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
       walWatermarks: this.walWatermarks(),
     });
     await this.store.cleanup(plan);
+  }
+
+  /**
+   * True when some operator's newest snapshot (or, without one, the zero time) lies `snapshotInterval`
+   * batches or more behind `time`. Measured on the grid, not counted per run, so a job restarted
+   * often still takes snapshots.
+   */
+  private snapshotDue(time: Time): boolean {
+    const zero = this.graph.zeroTime ?? 0;
+    const every = this.snapshotInterval * this.graph.batchDuration;
+    return this.graph.stateOperators.some((op) => time - (this.snapshotVersions.get(op.operatorId)?.[0] ?? zero) >= every);
   }
 
   private walWatermarks(): Record<number, number> {
