@@ -146,6 +146,12 @@ export async function runJob(spec: JobSpec, dir: string, crashes: readonly numbe
   if (p.kv.crashed) await crash(); // a background snapshot may have crashed after the last batch
   else {
     await p.ssc.stop();
+    // The crash may fall on a snapshot write that stop() waits for: then nothing closed the store.
+    if (p.kv.crashed) {
+      const k = crashes[p.index];
+      if (k !== undefined) result.crashedAt.push(p.kv.kinds[k] ?? "other");
+      await p.kv.inner.close();
+    }
     if (p.index === 0) result.firstProcessKinds = [...p.kv.kinds];
   }
   // One more process recovers from the checkpoint and reads the state back.
