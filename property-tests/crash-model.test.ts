@@ -24,7 +24,7 @@ import type { WriteKind } from "./support/observed-kv.js";
 import { inputsOf, pipelineArb, show } from "./support/pipeline.js";
 import { asCompared, replayParams, runs } from "./support/seed.js";
 
-const RUNS = runs(200, 3000);
+const RUNS = runs(400, 3000);
 
 const batches = fc.array(fc.array(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }), { maxLength: 3 }), { minLength: 3, maxLength: 8 });
 
