@@ -15,6 +15,8 @@ export class DStreamGraph {
   readonly outputStreams: ForEachDStream<unknown>[] = [];
   readonly stateOperators: (StateOperator & DStream<unknown>)[] = [];
   private readonly names = new Map<string, DStream<unknown>>();
+  /** Stateful operators a plain window reads back from, and how far back (set at start). */
+  private readonly history = new Map<StateOperator & DStream<unknown>, Duration>();
   private phase: Phase = "building";
   private remembered: Duration | undefined;
   zeroTime: Time | undefined;
@@ -90,7 +92,44 @@ export class DStreamGraph {
     for (const out of this.outputStreams) out.initialize(zeroTime);
     for (const out of this.outputStreams) out.remember(this.remembered);
     for (const out of this.outputStreams) out.validateAtStart();
+    this.findHistory();
     this.phase = "started";
+  }
+
+  /**
+   * A plain window over a stateful operator (directly or through stateless operators) reads that
+   * operator's RDDs of earlier batches. After a restart those cannot be computed again (the state
+   * has moved on), so such operators keep their outputs of the window's span in the checkpoint.
+   * (reduceByKeyAndWindow with an inverse keeps its own slices and needs none of this.)
+   */
+  private findHistory(): void {
+    for (const s of this.streams) {
+      const span = (s as { windowDuration?: Duration }).windowDuration;
+      if (span === undefined || isStateOperator(s)) continue;
+      const todo = [...s.dependencies];
+      const seen = new Set<DStream<unknown>>();
+      while (todo.length > 0) {
+        const d = todo.pop() as DStream<unknown>;
+        if (seen.has(d)) continue;
+        seen.add(d);
+        if (isStateOperator(d)) {
+          const op = d as StateOperator & DStream<unknown>;
+          this.history.set(op, Math.max(this.history.get(op) ?? 0, span));
+        } else {
+          todo.push(...d.dependencies);
+        }
+      }
+    }
+  }
+
+  /** The stateful operators whose outputs each commit keeps (see findHistory). */
+  historyOperators(): (StateOperator & DStream<unknown>)[] {
+    return [...this.history.keys()];
+  }
+
+  /** How far back the outputs of `op` are kept; 0 when they are not. */
+  historyDuration(op: StateOperator & DStream<unknown>): Duration {
+    return this.history.get(op) ?? 0;
   }
 
   /** Closes the graph for good. */

@@ -24,7 +24,8 @@ export interface RetentionInput {
 export function planCleanup(input: RetentionInput): CleanupPlan {
   const retainFrom = input.lastCommitted - (input.retainBatches - 1) * input.batchDuration;
   const batchesBelow = Math.min(retainFrom, input.windowHorizon + 1);
-  let commitsBelow = retainFrom;
+  // Commits inside the window span hold the outputs windows over stateful operators read back.
+  let commitsBelow = Math.min(retainFrom, input.windowHorizon + 1);
   const snapshotsBelow: Record<string, number> = {};
   for (const [id, versions] of input.snapshotVersions) {
     const older = versions[1];

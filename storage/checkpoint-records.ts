@@ -15,6 +15,8 @@ export interface CommitInput {
   fingerprint?: unknown;
   /** Operator id → that operator's packed state delta for the batch. */
   deltas: Record<string, unknown>;
+  /** Operator id → that operator's output records for the batch, kept for windows over it. */
+  outputs?: Record<string, unknown>;
   /** Sink id → ledger entry, stored under `sink/<id>/<time>`. */
   sinks?: Record<string, unknown>;
   /** Fields of the meta record to change in the same write (lastCommittedTime defaults to the time). */
@@ -26,6 +28,7 @@ export interface CommitRecord {
   time: number;
   fingerprint?: unknown;
   deltas: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
 }
 
 /** A batch plan as read back. */

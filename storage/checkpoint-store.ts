@@ -82,6 +82,7 @@ export class CheckpointStore {
     const meta: CheckpointMeta = { ...current, ...input.meta, lastCommittedTime: input.meta?.lastCommittedTime ?? time };
     const record: CommitRecord = { time, deltas: input.deltas };
     if (input.fingerprint !== undefined) record.fingerprint = input.fingerprint;
+    if (input.outputs !== undefined && Object.keys(input.outputs).length > 0) record.outputs = input.outputs;
     const ops: KvOp[] = [{ type: "put", key: commitKey(time), value: encodeValue(record) }];
     for (const [id, entry] of Object.entries(input.sinks ?? {})) ops.push({ type: "put", key: sinkKey(id, time), value: encodeValue(entry) });
     ops.push({ type: "put", key: META, value: encodeValue(meta) });

@@ -4,6 +4,7 @@ import { planCleanup } from "../../recovery/retention.js";
 import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore } from "../../storage/checkpoint-store.js";
 import type { Wal } from "../../storage/wal.js";
 import type { DStreamGraph } from "../dstream-graph.js";
+import { RDD } from "../rdd/rdd.js";
 import type { BatchCommit, BatchLog, BatchPlan } from "../scheduler/batch-log.js";
 import type { Time } from "../time.js";
 
@@ -126,6 +127,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
         op.restore(snapshot, deltas, last);
       }
     }
+    await this.restoreHistory(last);
     const plans = await this.store.batchPlansFrom(0);
     for (const input of graph.inputStreams) {
       await input.restorePlans(plans.map(({ time, plan }) => ({ time, plan: (plan as BatchPlan).inputs[input.streamId] })));
@@ -140,12 +142,25 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     return plans.filter((p) => last === undefined || p.time > last).map(({ time, plan }) => ({ time, plan: plan as BatchPlan }));
   }
 
+  /** Puts back the outputs that windows over stateful operators read (see DStreamGraph.findHistory). */
+  private async restoreHistory(last: Time | undefined): Promise<void> {
+    const ops = this.graph.historyOperators();
+    if (ops.length === 0 || last === undefined) return;
+    const span = Math.max(...ops.map((op) => this.graph.historyDuration(op)));
+    for (const commit of await this.store.commitsFrom(Math.max(0, last - span + 1))) {
+      for (const op of ops) {
+        const records = commit.outputs?.[op.operatorId];
+        if (records !== undefined && commit.time > last - this.graph.historyDuration(op)) op.restoreRdd(commit.time, RDD.fromPartitions([records as unknown[]]));
+      }
+    }
+  }
+
   async writePlan(time: Time, plan: BatchPlan): Promise<void> {
     await this.store.writeBatchPlan(time, plan);
   }
 
   async writeCommit(time: Time, commit: BatchCommit): Promise<void> {
-    await this.store.commit(time, { deltas: commit.deltas, meta: { lastCommittedTime: time } });
+    await this.store.commit(time, { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time } });
   }
 
   async clean(time: Time): Promise<void> {

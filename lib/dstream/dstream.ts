@@ -141,6 +141,11 @@ export abstract class DStream<T> {
     return rdd;
   }
 
+  /** Puts back an RDD of an earlier batch, kept in the checkpoint (recovery only). */
+  restoreRdd(time: Time, rdd: RDD<T>): void {
+    this.generated.set(time, rdd);
+  }
+
   /** Forgets RDDs older than the remember duration, here and in the dependencies. */
   clearMetadata(time: Time): void {
     const keepAfter = time - (this.remembered ?? this.slideDuration);

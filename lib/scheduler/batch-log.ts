@@ -8,6 +8,11 @@ export interface BatchPlan {
 /** What a batch's commit writes: per stateful operator (by operator id), its delta. */
 export interface BatchCommit {
   deltas: Record<string, unknown>;
+  /**
+   * Per stateful operator that a window reads back from (by operator id), its output records of
+   * the batch: after a restart the window finds them instead of recomputing state twice.
+   */
+  outputs?: Record<string, unknown[]>;
 }
 
 /**

@@ -176,6 +176,10 @@ export class JobScheduler {
     const deltas: Record<string, unknown> = {};
     for (const op of graph.stateOperators) {
       try {
+        // State advances with every batch on its grid, in that batch's commit, even when no output
+        // reads it now (a window with a longer slide reads it later): a restart in between must
+        // not find the batch committed but its state change missing.
+        op.getOrCompute(time);
         (op as { onBatch?(t: Time): void }).onBatch?.(time);
       } catch (err) {
         throw new JobError(time, undefined, `${op.kind} ${op.operatorId}`, err);
@@ -183,7 +187,12 @@ export class JobScheduler {
       const delta = op.takeDelta(time);
       if (delta !== undefined) deltas[op.operatorId] = delta;
     }
-    await log.writeCommit(time, { deltas });
+    const outputs: Record<string, unknown[]> = {};
+    for (const op of graph.historyOperators()) {
+      const rdd = op.getOrCompute(time);
+      if (rdd !== undefined) outputs[op.operatorId] = rdd.collect();
+    }
+    await log.writeCommit(time, { deltas, outputs });
     this.lastTime = time;
     for (const input of graph.inputStreams) await input.batchCommitted(time, plan.inputs[input.streamId]);
 
