@@ -6,12 +6,12 @@
  * the state recovered from the checkpoint equal those of the same input run without a crash; a
  * batch re-run after a crash produces identical output.
  *
- * Outputs are compared as multisets unless DSTREAM_STRICT_ORDER=1. Known bug (reported, not
- * fixed here: KeyedState is being reworked): after recovery a mapWithState may emit timeouts in
- * another order than without the restart, because KeyedState.restore applies a batch's delta in
- * dirty order, so a key removed and re-added within one batch keeps its old Map position, while
- * the original moved it to the end; the timeout scan follows Map order. Found with
- * DSTREAM_DEEP=1 DSTREAM_STRICT_ORDER=1 DSTREAM_SEED=159532802 DSTREAM_PATH=319.
+ * Outputs are compared in order (DSTREAM_STRICT_ORDER=0 compares multisets). Two bugs this property
+ * found are fixed: windows over stateful operators losing the batches before a restart
+ * (DSTREAM_SEED=1969609575) and mapWithState timing keys out in another order after a restart, as
+ * KeyedState replayed a removed-and-re-added key at its old place (DSTREAM_DEEP=1
+ * DSTREAM_SEED=159532802 DSTREAM_PATH=319; values differed with DSTREAM_SEED=1333855752
+ * DSTREAM_PATH=171).
  *
  * Replay: DSTREAM_SEED=<seed printed> [DSTREAM_PATH=<path>] npx vitest run property-tests/crash-model.test.ts
  */

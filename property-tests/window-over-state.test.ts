@@ -1,14 +1,8 @@
 /**
- * Known bug, found by crash-model.test.ts (DSTREAM_KNOWN_BUGS=1, e.g. DSTREAM_SEED=1969609575):
- * a window over the output of a stateful operator loses the batches before a restart. After
- * recovery a state operator computes no batch at or before its last committed time again
- * (`committedThrough` in map-with-state.ts, state-dstream.ts, reduced-windowed.ts), so the window
- * (or an outer reduceByKeyAndWindow, whose inverse then subtracts from the wrong slices) finds no
- * RDD for those times: its first outputs after a restart miss data a run without one has. Spark
- * avoids it by checkpointing the stateful stream's RDDs; dstream would have to keep the stateful
- * operator's outputs of the widest downstream window in the checkpoint (or the window's slices).
- * `it.fails` turns green the day it is fixed: then drop it and the generator's exclusion in
- * support/pipeline.ts.
+ * Regression test for a bug crash-model.test.ts found (DSTREAM_SEED=1969609575): a window over a
+ * stateful operator's output lost the batches before a restart, as the operator cannot compute an
+ * already committed batch again. Fixed by keeping the outputs the window reads back in the commits
+ * of its span (DStreamGraph.findHistory) and by advancing state in every batch's own commit.
  */
 import { expect, it } from "vitest";
 import type { DStream } from "../lib/dstream/internal.js";

@@ -41,3 +41,26 @@ describe("KeyedState changelog", () => {
     expect(s.takeDelta()).toBeUndefined();
   });
 });
+
+describe("KeyedState replay order", () => {
+  it("replays a key removed and set again in one batch at the end, where the original run put it", () => {
+    const live = new KeyedState<string, number>();
+    live.set("a", 1);
+    live.set("b", 2);
+    live.set("c", 3);
+    const first = live.takeDelta();
+    live.delete("a");
+    live.set("x", 9);
+    live.set("a", 4);
+    live.delete("c");
+    const second = live.takeDelta();
+    const replayed = new KeyedState<string, number>();
+    replayed.restore(undefined, [first, second]);
+    expect([...replayed.entries()]).toEqual([...live.entries()]);
+    expect([...live.entries()]).toEqual([
+      ["b", 2],
+      ["x", 9],
+      ["a", 4],
+    ]);
+  });
+});

@@ -29,7 +29,12 @@ export function isStateOperator(x: unknown): x is StateOperator {
   return typeof x === "object" && x !== null && typeof (x as StateOperator).takeDelta === "function" && typeof (x as StateOperator).restore === "function";
 }
 
-/** The delta of a keyed state: keys set (with their new value) and keys removed. */
+/**
+ * The delta of a keyed state: keys removed, and keys set (with their new value). Replay applies
+ * `del` first, then `set` in order: a key removed and set again in one batch is in both, so it
+ * moves to the end of the map as it did in the run that wrote the delta (state order decides the
+ * order of outputs, e.g. of mapWithState's timeouts).
+ */
 export interface KeyedDelta<K, V> {
   set: [K, V][];
   del: K[];
@@ -51,6 +56,8 @@ const REMOVED: unique symbol = Symbol("removed");
 export class KeyedState<K, V> {
   private readonly map = new KeyMap<K, V>();
   private dirty = new KeyMap<K, V | typeof REMOVED>();
+  /** Keys removed and then set again since the last delta. */
+  private readded = new KeyMap<K, true>();
 
   get size(): number {
     return this.map.size;
@@ -70,6 +77,11 @@ export class KeyedState<K, V> {
       if (old === value && (value !== undefined || this.map.has(key))) return;
     }
     this.map.set(key, value);
+    if (this.dirty.get(key) === REMOVED) {
+      // Back after a removal: it now sits at the end of the map; so must its place in the delta.
+      this.dirty.delete(key);
+      this.readded.set(key, true);
+    }
     this.dirty.set(key, value);
   }
 
@@ -95,7 +107,9 @@ export class KeyedState<K, V> {
       if (v === REMOVED) del.push(key);
       else set.push([key, v]);
     });
+    this.readded.forEach((_v, key) => void del.push(key));
     this.dirty = new KeyMap<K, V | typeof REMOVED>();
+    this.readded = new KeyMap<K, true>();
     return { set, del };
   }
 
@@ -114,9 +128,10 @@ export class KeyedState<K, V> {
     if (snapshot !== undefined) for (let i = 0; i < snapshot.length; i++) map.set((snapshot[i] as [K, V])[0], (snapshot[i] as [K, V])[1]);
     for (const d of deltas) {
       if (d === undefined) continue;
-      for (const [k, v] of d.set) map.set(k, v);
       for (const k of d.del) map.delete(k);
+      for (const [k, v] of d.set) map.set(k, v);
     }
     this.dirty = new KeyMap<K, V | typeof REMOVED>();
+    this.readded = new KeyMap<K, true>();
   }
 }

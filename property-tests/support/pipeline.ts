@@ -72,27 +72,6 @@ export function hasState(p: Pipeline): boolean {
   }
 }
 
-/**
- * Windows over the output of a stateful operator lose the batches before a restart (known bug,
- * see window-over-state.test.ts). They are drawn only with DSTREAM_KNOWN_BUGS=1.
- */
-const windowsOverState = process.env.DSTREAM_KNOWN_BUGS === "1";
-
-/** True when `p` holds a mapWithState with a timeout (its timeouts come in state Map order). */
-function hasTimeouts(p: Pipeline): boolean {
-  if (p.op === "input") return false;
-  if (p.op === "mapWithState" && p.timeout !== undefined) return true;
-  if (p.op === "join") return hasTimeouts(p.left) || hasTimeouts(p.right);
-  return hasTimeouts(p.child);
-}
-
-/**
- * After a restart a mapWithState may emit its timeouts in another order (known bug, see
- * crash-model.test.ts); a mapWithState above it, whose result depends on record order, then
- * computes other values. Such stacks are drawn only with DSTREAM_KNOWN_BUGS=1.
- */
-const orderSensitiveOverTimeouts = windowsOverState;
-
 const keysArb = fc.integer({ min: 1, max: 4 });
 
 /** Stateless chains over one input (slide 1): the operands of a join. */
@@ -118,24 +97,18 @@ function over(child: Pipeline): fc.Arbitrary<Pipeline> {
   const s = slideOf(child);
   const durations = fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 0, max: 2 })).map(([b, extra]) => ({ s: s * b, w: s * (b + extra) }));
   const windows: fc.Arbitrary<Pipeline>[] =
-    hasState(child) && !windowsOverState
-      ? []
-      : [
-          durations.map(({ w, s: sl }): Pipeline => ({ op: "window", w, s: sl, child })),
-          fc.tuple(keysArb, durations, fc.boolean(), fc.boolean()).map(([keys, { w, s: sl }, inverse, filter]): Pipeline => ({ op: "reduceByKeyAndWindow", keys, w, s: sl, inverse, filter, child })),
-        ];
+    [
+      durations.map(({ w, s: sl }): Pipeline => ({ op: "window", w, s: sl, child })),
+      fc.tuple(keysArb, durations, fc.boolean(), fc.boolean()).map(([keys, { w, s: sl }, inverse, filter]): Pipeline => ({ op: "reduceByKeyAndWindow", keys, w, s: sl, inverse, filter, child })),
+    ];
   return fc.oneof(
     statelessOver(child),
     keysArb.map((keys): Pipeline => ({ op: "reduceByKey", keys, child })),
     ...windows,
     fc.tuple(keysArb, fc.integer({ min: 5, max: 200 })).map(([keys, limit]): Pipeline => ({ op: "updateStateByKey", keys, limit, child })),
-    ...(hasTimeouts(child) && !orderSensitiveOverTimeouts
-      ? []
-      : [
-          fc.tuple(keysArb, fc.integer({ min: 5, max: 200 }), fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined })).map(
-            ([keys, limit, t]): Pipeline => ({ op: "mapWithState", keys, limit, timeout: t === undefined ? undefined : t * s, child }),
-          ),
-        ]),
+    fc.tuple(keysArb, fc.integer({ min: 5, max: 200 }), fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined })).map(
+      ([keys, limit, t]): Pipeline => ({ op: "mapWithState", keys, limit, timeout: t === undefined ? undefined : t * s, child }),
+    ),
   );
 }
 
