@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -155,10 +155,23 @@ describe("saveAsTextFiles", () => {
     expect(second).toEqual(first);
   });
 
+  it("creates missing directories of the prefix", async () => {
+    await run([["x"]], (s) => s.saveAsTextFiles(join(dir, "a", "b", "out")));
+    expect(await readFile(join(dir, "a", "b", "out-1000"), "utf8")).toBe("x\n");
+  });
+
+  it("a batch re-run after a crash mid-write replaces the temporary file it left; none remains", async () => {
+    await writeFile(join(dir, "out-1000.tmp"), "half a bat");
+    await run([["x", "y"]], (s) => s.saveAsTextFiles(join(dir, "out")));
+    expect(await readdir(dir)).toEqual(["out-1000"]);
+    expect(await readFile(join(dir, "out-1000"), "utf8")).toBe("x\ny\n");
+  });
+
   it("a write that fails fails the batch and leaves no partial file", async () => {
-    const err = await run([["x"]], (s) => s.saveAsTextFiles(join(dir, "missing-dir", "out"))).catch((e: unknown) => e);
+    await writeFile(join(dir, "not-a-dir"), "");
+    const err = await run([["x"]], (s) => s.saveAsTextFiles(join(dir, "not-a-dir", "out"))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobError);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir)).toEqual(["not-a-dir"]);
   });
 
   it("rejects a missing prefix or a non-string suffix (TypeError)", () => {

@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RDD } from "../rdd/rdd.js";
 import type { Time } from "../time.js";
@@ -50,7 +49,11 @@ export function saveAsTextFiles<T>(stream: DStream<T>, prefix: string, suffix?: 
 async function writeTextFile(path: string, rdd: RDD<unknown>): Promise<void> {
   const parts: string[] = [];
   rdd.forEachRecord((x) => parts.push(formatRecord(x), "\n"));
-  const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
+  // One fixed temporary name per batch: a batch re-run after a crash truncates and reuses the file
+  // the crashed run left, so no temporary file outlives its batch. (The checkpoint lock keeps a
+  // second job from writing the same batch.)
+  const tmp = `${path}.tmp`;
+  await mkdir(dirname(path), { recursive: true });
   const file = await open(tmp, "w");
   try {
     await file.writeFile(parts.join(""));
