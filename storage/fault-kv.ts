@@ -3,7 +3,8 @@
  * reject with {@link SimulatedCrash}, as if the process died at that instant. LevelDB batches are
  * atomic, so "died during write k" and "died just before write k" leave the same data behind.
  */
-import type { KvOp, KvRange, KvStore, KvWriteOptions } from "./kv.js";
+import type { KvOp, KvStore, KvWriteOptions } from "./kv.js";
+import { PassThroughKv } from "./pass-through-kv.js";
 
 /** The error a crashed write rejects with; recognise it with {@link SimulatedCrash.is}. */
 export class SimulatedCrash extends Error {
@@ -30,8 +31,7 @@ export interface FaultOptions {
 }
 
 /** Passes calls to `inner`, counting writes and crashing at the chosen one. */
-export class FaultInjectingKv implements KvStore {
-  readonly inner: KvStore;
+export class FaultInjectingKv extends PassThroughKv {
   #crashAt: number;
   /** Number of `write` calls made so far, crashed ones included. */
   writes = 0;
@@ -39,7 +39,7 @@ export class FaultInjectingKv implements KvStore {
   crashed = false;
 
   constructor(inner: KvStore, options: FaultOptions = {}) {
-    this.inner = inner;
+    super(inner);
     this.#crashAt = options.crashAtWrite ?? Infinity;
   }
 
@@ -49,16 +49,7 @@ export class FaultInjectingKv implements KvStore {
     this.crashed = true;
   }
 
-  get(key: Buffer): Promise<Buffer | undefined> {
-    return this.inner.get(key);
-  }
-
-  getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> {
-    const inner = this.inner;
-    return inner.getMany !== undefined ? inner.getMany(keys) : Promise.all(keys.map((k) => inner.get(k)));
-  }
-
-  async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+  override async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
     const n = this.writes++;
     if (n >= this.#crashAt) {
       this.crashed = true;
@@ -67,16 +58,8 @@ export class FaultInjectingKv implements KvStore {
     return this.inner.write(ops, options);
   }
 
-  iterate(range: KvRange): AsyncIterable<[Buffer, Buffer]> {
-    return this.inner.iterate(range);
-  }
-
-  keys(range: KvRange): AsyncIterable<Buffer> {
-    return this.inner.keys(range);
-  }
-
   /** Closes `inner`, unless a crash happened: a dead process closes nothing, the test does. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (!this.crashed) await this.inner.close();
   }
 }

@@ -2,6 +2,7 @@
 export * from "./checkpoint-store.js";
 export { CODEC_VERSION, decodeValue, encodeValue } from "./codec.js";
 export { FaultInjectingKv, SimulatedCrash, type FaultOptions } from "./fault-kv.js";
+export { PassThroughKv } from "./pass-through-kv.js";
 export * from "./keys.js";
 export { collect, type KvOp, type KvRange, type KvStore, type KvWriteOptions } from "./kv.js";
 export { LevelKv } from "./level-kv.js";

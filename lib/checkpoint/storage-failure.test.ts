@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, StorageError } from "../../errors.js";
 import { CheckpointStore } from "../../storage/checkpoint-store.js";
-import type { KvOp, KvRange, KvStore, KvWriteOptions } from "../../storage/kv.js";
+import type { KvOp, KvStore, KvWriteOptions } from "../../storage/kv.js";
+import { PassThroughKv } from "../../storage/pass-through-kv.js";
 import { LevelKv } from "../../storage/level-kv.js";
 import { ManualClock } from "../clock.js";
 import type { DStream } from "../dstream/internal.js";
@@ -9,28 +10,18 @@ import { StreamingContext } from "../streaming-context.js";
 import { tempCheckpointDir } from "../test-support/stream-test.js";
 
 /** Passes through to `inner`, except that write number `failAt` (0-based) fails with `error`. */
-class FailingKv implements KvStore {
+class FailingKv extends PassThroughKv {
   writes = 0;
   constructor(
-    readonly inner: KvStore,
+    inner: KvStore,
     private readonly failAt: number,
     private readonly error: () => Error,
-  ) {}
-  get(key: Buffer): Promise<Buffer | undefined> {
-    return this.inner.get(key);
+  ) {
+    super(inner);
   }
-  async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+  override async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
     if (this.writes++ === this.failAt) throw this.error();
     return this.inner.write(ops, options);
-  }
-  iterate(range: KvRange): AsyncIterable<[Buffer, Buffer]> {
-    return this.inner.iterate(range);
-  }
-  keys(range: KvRange): AsyncIterable<Buffer> {
-    return this.inner.keys(range);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

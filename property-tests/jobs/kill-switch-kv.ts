@@ -5,7 +5,8 @@
  */
 import { decodeValue } from "../../storage/codec.js";
 import { decodeKey } from "../../storage/keys.js";
-import type { KvOp, KvRange, KvStore, KvWriteOptions } from "../../storage/kv.js";
+import type { KvOp, KvStore, KvWriteOptions } from "../../storage/kv.js";
+import { PassThroughKv } from "../../storage/pass-through-kv.js";
 import { kindOf } from "../support/observed-kv.js";
 
 /** The crash points, each at one step of a batch or of the background work. */
@@ -28,20 +29,18 @@ function die(point: CrashPoint, ops: readonly KvOp[]): never {
 }
 
 /** Passes everything to `inner`, and SIGKILLs the process at the chosen write. */
-export class KillSwitchKv implements KvStore {
+export class KillSwitchKv extends PassThroughKv {
   private armed = false;
 
   constructor(
-    private readonly inner: KvStore,
+    inner: KvStore,
     private readonly point: CrashPoint | undefined,
     private skip: number,
-  ) {}
-
-  get(key: Buffer): Promise<Buffer | undefined> {
-    return this.inner.get(key);
+  ) {
+    super(inner);
   }
 
-  async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+  override async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
     const kind = kindOf(ops);
     const point = this.point;
     if (point === undefined || !this.armed || kind !== target[point] || this.skip-- > 0) {
@@ -62,18 +61,6 @@ export class KillSwitchKv implements KvStore {
         await this.inner.write(ops, options);
         return die(point, ops);
     }
-  }
-
-  iterate(range: KvRange): AsyncIterable<[Buffer, Buffer]> {
-    return this.inner.iterate(range);
-  }
-
-  keys(range: KvRange): AsyncIterable<Buffer> {
-    return this.inner.keys(range);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
