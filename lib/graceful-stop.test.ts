@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
-import { TestReceiver } from "./receiver/test-receiver.js";
+import { TestReceiver } from "./test-support/test-receiver.js";
 import { StreamingContext } from "./streaming-context.js";
 
 describe("graceful stop", () => {

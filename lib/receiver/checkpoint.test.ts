@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
-import { TestReceiver } from "./test-receiver.js";
+import { TestReceiver } from "../test-support/test-receiver.js";
 
 let dir: string;
 let ssc: StreamingContext | undefined;

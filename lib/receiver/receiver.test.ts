@@ -3,7 +3,7 @@ import { ErrorCodes, ReceiverError } from "../../errors.js";
 import { ManualClock } from "../clock.js";
 import type { ReceiverInfo } from "../listener.js";
 import { StreamingContext } from "../streaming-context.js";
-import { TestReceiver } from "./test-receiver.js";
+import { TestReceiver } from "../test-support/test-receiver.js";
 
 let ssc: StreamingContext | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
 import type { BlockStore } from "./block-store.js";
 import { ReceiverInputDStream } from "./receiver-input-dstream.js";
-import { TestReceiver } from "./test-receiver.js";
+import { TestReceiver } from "../test-support/test-receiver.js";
 
 let ssc: StreamingContext | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // A job for the SIGTERM test: it stores five records that no batch has taken yet, says READY, and
 // relies on stopGracefullyOnShutdown to process them before the process exits.
 import { Minutes } from "../time.js";
-import { TestReceiver } from "../receiver/test-receiver.js";
+import { TestReceiver } from "./test-receiver.js";
 import { StreamingContext } from "../streaming-context.js";
 
 const ssc = new StreamingContext({ batchDuration: Minutes(10), stopGracefullyOnShutdown: true });

@@ -1,4 +1,4 @@
-import { Receiver, type ReceiverOptions } from "./receiver.js";
+import { Receiver, type ReceiverOptions } from "../receiver/receiver.js";
 
 /** A receiver for tests: counts its starts and stops, and lets the test store through it. */
 export class TestReceiver<T> extends Receiver<T> {
