@@ -113,8 +113,10 @@ export class DStreamGraph {
         if (seen.has(d)) continue;
         seen.add(d);
         if (isStateOperator(d)) {
+          // Its remember duration is the whole span read back through every window in between
+          // (a window over a window reaches back over both).
           const op = d as StateOperator & DStream<unknown>;
-          this.history.set(op, Math.max(this.history.get(op) ?? 0, span));
+          this.history.set(op, Math.max(this.history.get(op) ?? 0, span, op.rememberDuration ?? 0));
         } else {
           todo.push(...d.dependencies);
         }

@@ -41,6 +41,11 @@ const operators: Record<string, (s: DStream<string>) => DStream<unknown>> = {
   countByWindow: (s) => s.countByWindow(3000, 1000),
   countByValueAndWindow: (s) => s.countByValueAndWindow(4000, 2000),
   groupByKeyAndWindow: (s) => pairs(s).groupByKeyAndWindow(2000, 1000),
+  "window over a window over updateStateByKey": (s) =>
+    pairs(s)
+      .updateStateByKey<string, number, number>((vs, st) => vs.reduce(add, st ?? 0))
+      .window(3000, 1000)
+      .window(3000, 1000),
   "window over updateStateByKey": (s) => pairs(s).updateStateByKey<string, number, number>((vs, st) => vs.reduce(add, st ?? 0)).window(3000, 1000),
   "window over mapWithState": (s) =>
     pairs(s)
