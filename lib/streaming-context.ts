@@ -1,6 +1,6 @@
 import { ContextStateError, ErrorCodes } from "../errors.js";
 import { SystemClock, schedulingClock, type Clock, type SchedulingClock } from "./clock.js";
-import { openCheckpointSession, type CheckpointOptions, type CheckpointSession } from "./checkpoint/session.js";
+import { openCheckpointSession, type CheckpointOptions, type CheckpointSession, type PendingBatch } from "./checkpoint/session.js";
 import { DStreamGraph } from "./dstream-graph.js";
 import { QueueInputDStream, TransformedDStream, UnionDStream, type DStream } from "./dstream/internal.js";
 import { ListenerBus, type StreamingListener } from "./listener.js";
@@ -183,7 +183,7 @@ export class StreamingContext {
     this.graph.validate(this.dir !== undefined);
     active = this;
     this.state = "active";
-    let pending;
+    let pending: PendingBatch[];
     try {
       if (this.dir !== undefined && this.session === undefined) this.session = await openCheckpointSession(this.dir, this.graph, this.checkpointOptions);
       const session = this.session;
@@ -209,7 +209,7 @@ export class StreamingContext {
     await this.resume(pending);
   }
 
-  private async resume(pending: { time: Time; plan: import("./scheduler/batch-log.js").BatchPlan }[]): Promise<void> {
+  private async resume(pending: readonly PendingBatch[]): Promise<void> {
     const scheduler = this.scheduler as JobScheduler;
     const bd = this.batchDuration;
     let next = (this.graph.zeroTime as Time) + bd;
