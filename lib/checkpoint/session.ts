@@ -72,6 +72,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   private readonly snapshotInterval: number;
   private readonly retainBatches: number;
   private snapshotting: Promise<void> | undefined;
+  private snapshotError: unknown;
   /** Per stateful operator, its complete snapshot versions, newest first. */
   private readonly snapshotVersions = new Map<string, number[]>();
   private closed = false;
@@ -164,6 +165,9 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   async clean(time: Time): Promise<void> {
+    // A snapshot that failed in the background (disk full, I/O) stops the job here, at the next
+    // batch: nothing is lost (the deltas it would have replaced are all still there).
+    if (this.snapshotError !== undefined) throw this.snapshotError;
     if (this.snapshotDue(time) && this.snapshotting === undefined) {
       // The state is copied now, consistent with commit `time`; packing and writing run while the
       // next batches proceed.
@@ -174,7 +178,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
           this.snapshotVersions.set(id, [time, ...(this.snapshotVersions.get(id) ?? [])].slice(0, 2));
         }
       })().finally(() => (this.snapshotting = undefined));
-      this.snapshotting.catch(() => undefined);
+      this.snapshotting.catch((err: unknown) => void (this.snapshotError ??= err));
     }
     for (const op of this.graph.stateOperators) if (!this.snapshotVersions.has(op.operatorId)) this.snapshotVersions.set(op.operatorId, []);
     const plan = planCleanup({

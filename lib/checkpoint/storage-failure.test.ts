@@ -3,6 +3,7 @@ import { ErrorCodes, StorageError } from "../../errors.js";
 import { CheckpointStore } from "../../storage/checkpoint-store.js";
 import type { KvOp, KvStore, KvWriteOptions } from "../../storage/kv.js";
 import { PassThroughKv } from "../../storage/pass-through-kv.js";
+import { decodeKey } from "../../storage/keys.js";
 import { LevelKv } from "../../storage/level-kv.js";
 import { ManualClock } from "../clock.js";
 import type { DStream } from "../dstream/internal.js";
@@ -78,5 +79,52 @@ describe("storage failures", () => {
     const a = await run(dir, undefined, [], clock, []);
     await expect(run(dir, undefined, [], new ManualClock(), [])).rejects.toMatchObject({ code: ErrorCodes.STORAGE_LOCKED });
     await a.stop();
+  });
+});
+
+describe("background snapshot failures", () => {
+  it("a snapshot write that fails stops the context at the next batch with the coded error; a restart recovers from the deltas", async () => {
+    const dir = tempCheckpointDir();
+    const input = [["a"], ["a", "b"], ["b"], ["c"], ["c"], ["a"]];
+    const inner = await LevelKv.open(dir);
+    // Fail the first write of a snapshot chunk, whenever it comes.
+    const kv = new (class extends PassThroughKv {
+      failed = false;
+      override async write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+        if (!this.failed && ops.some((op) => op.type === "put" && decodeKey(op.key).space === "snapshot")) {
+          this.failed = true;
+          throw new StorageError(ErrorCodes.STORAGE_FULL, "simulated full disk during a snapshot");
+        }
+        return this.inner.write(ops, options);
+      }
+    })(inner);
+    const clock = new ManualClock();
+    const out: [number, [string, number][]][] = [];
+    const ssc = await StreamingContext.getOrCreate(dir, () => {
+      const s = new StreamingContext({ batchDuration: 1000, clock, checkpointOptions: { snapshotInterval: 2, openStore: () => CheckpointStore.over(kv) } });
+      running(s.queueStream(input)).foreachRDD((rdd, t) => void out.push([t, rdd.collect()]));
+      return s;
+    });
+    await ssc.start();
+    await expect(clock.advance(6000)).rejects.toMatchObject({ code: ErrorCodes.STORAGE_FULL });
+    await expect(ssc.awaitTermination()).rejects.toMatchObject({ code: ErrorCodes.STORAGE_FULL });
+    expect(kv.failed).toBe(true);
+    // Batch 2000's snapshot failed in the background; batch 3000 ran and committed, then its
+    // cleanup step reported the failure.
+    expect(out.map(([t]) => t)).toEqual([1000, 2000, 3000]);
+
+    const out2: [number, [string, number][]][] = [];
+    const clock2 = new ManualClock(clock.now());
+    const again = await run(dir, undefined, input, clock2, out2);
+    await clock2.advance(3000);
+    await again.stop();
+    expect(out2.map(([t]) => t)).toEqual([4000, 5000, 6000]);
+    // The state goes on from the deltas: the last batch counts every word of the input once.
+    const last = out2[out2.length - 1]?.[1] ?? [];
+    expect([...last].sort()).toEqual([
+      ["a", 3],
+      ["b", 2],
+      ["c", 2],
+    ]);
   });
 });
