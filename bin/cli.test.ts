@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,21 +9,15 @@ import { LevelKv } from "../storage/level-kv.js";
 import { metaKey } from "../storage/keys.js";
 import { main } from "./cli.js";
 import type { InspectReport } from "./inspect.js";
+import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const shim = fileURLToPath(new URL("./dstream.js", import.meta.url));
-const dirs: string[] = [];
+const tempDir = tempDirs("dstream-cli-");
 let ssc: StreamingContext | undefined;
 afterEach(async () => {
   await ssc?.stop().catch(() => undefined);
   ssc = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "dstream-cli-"));
-  dirs.push(d);
-  return d;
-}
 
 class Source extends Receiver<string> {
   onStart(): void {}

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ManualClock, StreamingContext, type DStream } from "dstream";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -8,21 +7,15 @@ import { buildSocketWordCount, startLineServer } from "./socket-stream.js";
 import { buildStatefulWordCount, type SessionEvent } from "./stateful-word-count.js";
 import { buildStaticJoin } from "./static-join.js";
 import { buildWindowedCounts } from "./windowed-counts.js";
+import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const WAIT = { timeout: 5000, interval: 10 };
-const dirs: string[] = [];
+const tempDir = tempDirs("dstream-examples-");
 let ssc: StreamingContext | undefined;
 afterEach(async () => {
   await ssc?.stop();
   ssc = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "dstream-examples-"));
-  dirs.push(d);
-  return d;
-}
 
 /** Collects each batch of `stream`, sorted, keyed by batch time. */
 function collect<T>(stream: DStream<T>): Map<number, T[]> {

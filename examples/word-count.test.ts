@@ -1,28 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManualClock, StreamingContext } from "dstream";
 import { afterEach, describe, expect, it } from "vitest";
 import { dummyDigit } from "./dummy-source.js";
 import { BATCH_QUERY, buildWordCount } from "./word-count.js";
+import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const dirs: string[] = [];
+const tempDir = tempDirs("dstream-wc-");
 let ssc: StreamingContext | undefined;
 afterEach(async () => {
   await ssc?.stop();
   ssc = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "dstream-wc-"));
-  dirs.push(d);
-  return d;
-}
 
 describe("word count (the seed) on a ManualClock", () => {
   it("prints events and lines, registers batch_word_count, and keeps running totals", async () => {

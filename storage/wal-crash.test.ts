@@ -11,21 +11,11 @@ import { afterAll, expect, it } from "vitest";
 import { openCheckpointStore } from "./checkpoint-store.js";
 import { spawnTsx } from "./fixtures/spawn-tsx.js";
 import { expectedBlock } from "./fixtures/wal-child-blocks.js";
+import { prng } from "../lib/test-support/prng.js";
 
 const KILLS = 15;
 const root = mkdtempSync(join(tmpdir(), "dstream-wal-crash-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the child until it has acknowledged `acks` blocks (0: as soon as it is ready), then SIGKILLs it. */
 async function runAndKill(dir: string, acks: number, acked: Map<number, number>): Promise<void> {

@@ -70,10 +70,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     if (rdd === undefined) return;
     const reduced = new KeyMap<K, V>();
     const f = this.reduceFunc;
-    rdd.forEachRecord(([k, v]) => {
-      const prev = reduced.get(k);
-      reduced.set(k, prev === undefined && !reduced.has(k) ? v : f(prev as V, v));
-    });
+    // One lookup per record; the arg-passing form needs no closure per record.
+    rdd.forEachRecord(([k, v]) => void reduced.upsert(k, v, first, f));
     const entries = Array.from(reduced.entries());
     this.slices.set(time, entries);
     this.added.push([time, entries]);
@@ -153,4 +151,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     this.added = [];
     this.dropped = [];
   }
+}
+
+function first<V>(v: V): V {
+  return v;
 }

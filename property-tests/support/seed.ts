@@ -3,6 +3,8 @@
  * to replay it. `DSTREAM_DEEP=1` (npm run test:deep) runs many more cases.
  */
 
+export { prng } from "../../lib/test-support/prng.js";
+
 /** True when the deep (long) variant is asked for. */
 export const deep = process.env.DSTREAM_DEEP === "1" || process.env.DSTREAM_DEEP === "true";
 
@@ -41,17 +43,6 @@ export function asCompared(xs: readonly unknown[] | undefined): string {
 /** `normal` runs by default, `deepRuns` with DSTREAM_DEEP=1. */
 export function runs(normal: number, deepRuns: number): number {
   return deep ? deepRuns : normal;
-}
-
-/** mulberry32: a tiny seeded PRNG for tests that draw outside fast-check. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A value in a canonical form for comparing states: Maps as sorted entries, arrays sorted. */
