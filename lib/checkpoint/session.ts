@@ -138,7 +138,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     const horizon = (last ?? 0) - graph.maxInputRemember;
     for (const { time, plan } of plans) {
       if (last === undefined || time > last || time <= horizon) continue;
-      for (const input of graph.inputStreams) input.provide(time, await input.materialize(time, (plan as BatchPlan).inputs[input.streamId]));
+      for (const input of graph.inputStreams) input.provideRdd(time, await input.materialize(time, (plan as BatchPlan).inputs[input.streamId]));
     }
     return plans.filter((p) => last === undefined || p.time > last).map(({ time, plan }) => ({ time, plan: plan as BatchPlan }));
   }
@@ -151,7 +151,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     for (const commit of await this.store.commitsFrom(Math.max(0, last - span + 1))) {
       for (const op of ops) {
         const records = commit.outputs?.[op.operatorId];
-        if (records !== undefined && commit.time > last - this.graph.historyDuration(op)) op.restoreRdd(commit.time, RDD.fromPartitions([records as unknown[]]));
+        if (records !== undefined && commit.time > last - this.graph.historyDuration(op)) op.provideRdd(commit.time, RDD.fromPartitions([records as unknown[]]));
       }
     }
   }

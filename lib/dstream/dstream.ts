@@ -141,8 +141,11 @@ export abstract class DStream<T> {
     return rdd;
   }
 
-  /** Puts back an RDD of an earlier batch, kept in the checkpoint (recovery only). */
-  restoreRdd(time: Time, rdd: RDD<T>): void {
+  /**
+   * Puts the RDD of `time` in the cache, where getOrCompute finds it: an input's materialized
+   * batch, or (recovery) an output kept in the checkpoint.
+   */
+  provideRdd(time: Time, rdd: RDD<T>): void {
     this.generated.set(time, rdd);
   }
 
@@ -151,12 +154,6 @@ export abstract class DStream<T> {
     const keepAfter = time - (this.remembered ?? this.slideDuration);
     for (const t of this.generated.keys()) if (t <= keepAfter) this.generated.delete(t);
     for (const dep of this.dependencies) dep.clearMetadata(time);
-  }
-
-  /** Drops every cached RDD from `time` on (used before batches are re-run). */
-  forgetFrom(time: Time): void {
-    for (const t of this.generated.keys()) if (t >= time) this.generated.delete(t);
-    for (const dep of this.dependencies) dep.forgetFrom(time);
   }
 
   /** The RDDs of this stream with times in [from, to], on its own grid (Spark's `slice`). */

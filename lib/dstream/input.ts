@@ -25,27 +25,12 @@ export abstract class InputDStream<T, P = unknown> extends DStream<T> {
     return [];
   }
 
-  /** The RDD of a batch that was planned and materialized; undefined for any other time. */
-  compute(time: Time): RDD<T> | undefined {
-    return this.batches.get(time);
-  }
-
-  private readonly batches = new Map<Time, RDD<T>>();
-
-  /** Called by the scheduler with the RDD materialized for `time`. */
-  provide(time: Time, rdd: RDD<T>): void {
-    this.batches.set(time, rdd);
-  }
-
-  override clearMetadata(time: Time): void {
-    super.clearMetadata(time);
-    const keepAfter = time - (this.rememberDuration ?? this.slideDuration);
-    for (const t of this.batches.keys()) if (t <= keepAfter) this.batches.delete(t);
-  }
-
-  /** True when the input can be replayed from its plan after a crash (false for non-logged sources). */
-  get recoverable(): boolean {
-    return true;
+  /**
+   * Inputs have no RDD to compute: the scheduler materializes each batch from its plan and hands it
+   * over with `provideRdd`, so any other time has none.
+   */
+  compute(): RDD<T> | undefined {
+    return undefined;
   }
 
   /** Assigns the input that arrived since the last batch to batch `time`. */

@@ -139,7 +139,7 @@ export class JobScheduler {
     let numRecords = 0;
     for (const input of graph.inputStreams) {
       const inputPlan = plan.inputs[input.streamId];
-      input.provide(time, await input.materialize(time, inputPlan));
+      input.provideRdd(time, await input.materialize(time, inputPlan));
       numRecords += input.recordCount(inputPlan);
     }
     const info: BatchInfo = { batchTime: time, numRecords, submissionTime, outputOperationInfos: [] };
