@@ -40,6 +40,12 @@ export const ErrorCodes = {
   RECEIVER_STOPPED: "DSTREAM_RECEIVER_STOPPED",
   /** A SQL query over the registered batch tables failed. */
   SQL_FAILED: "DSTREAM_SQL_FAILED",
+  /** A source no longer holds the offsets a batch must read (e.g. removed by retention). */
+  SOURCE_OFFSET_LOST: "DSTREAM_SOURCE_OFFSET_LOST",
+  /** A source could not be reached or read. */
+  SOURCE_UNAVAILABLE: "DSTREAM_SOURCE_UNAVAILABLE",
+  /** A sink could not write a batch (the batch fails and is re-run after a restart). */
+  SINK_FAILED: "DSTREAM_SINK_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
