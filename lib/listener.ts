@@ -24,6 +24,27 @@ export interface BatchInfo {
   processingDelay?: number;
   totalDelay?: number;
   outputOperationInfos: OutputOperationInfo[];
+  /** One entry per event-time window operator that ran in the batch (`windowedReduceByKey`). */
+  eventTime?: EventTimeInfo[];
+}
+
+/**
+ * An event-time window operator in one batch (Structured Streaming's `eventTime` progress and
+ * state operator metrics). Counts are of this batch; a re-run batch reports the same figures.
+ */
+export interface EventTimeInfo {
+  /** The window operator's id (its `name()`, or its creation order). */
+  operatorId: string;
+  /** The watermark the batch used, in ms of event time; undefined before any record. */
+  watermark: number | undefined;
+  /** Records of the batch found late and sent to `lateRecords()`. */
+  numLateRecords: number;
+  /** (record, window) pairs dropped as late: Spark's `numRowsDroppedByWatermark`. */
+  numRowsDroppedByWatermark: number;
+  /** Windows (or sessions) held in state after the batch: Spark's `numRowsTotal`. */
+  numRowsTotal: number;
+  /** Results the batch emitted. */
+  numOutputRows: number;
 }
 
 /** A receiver, as reported to listeners. */

@@ -21,6 +21,9 @@ import {
   printStream,
   type StateSpec,
   type MapWithStateDStream,
+  eventTimeFunctions,
+  type EventTimeDStream,
+  type WatermarkOptions,
 } from "./internal.js";
 
 /** The function of a `foreachRDD` output operation; it may be async. */
@@ -410,6 +413,19 @@ export abstract class DStream<T> {
   /** Writes each batch to `${prefix}-${time}[.${suffix}]`, one record per line; exactly-once. */
   saveAsTextFiles(prefix: string, suffix?: string): void {
     saveAsTextFiles(this, prefix, suffix);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Event time (lib/event-time/)
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * This stream's records with their event times (`eventTime(record)`, ms since the epoch) and a
+   * watermark: batch t uses `max event time seen up to batch t−1 − delay`, recorded in its plan.
+   * Window them with `windowedReduceByKey`; records behind the watermark go to `lateRecords()`.
+   */
+  withWatermark(eventTime: (record: T) => number, delay: Duration, options?: WatermarkOptions): EventTimeDStream<T> {
+    return eventTimeFunctions.withWatermark(this, eventTime, delay, options);
   }
 }
 

@@ -18,3 +18,4 @@ export * from "./state.js";
 export * from "./map-with-state.js";
 export * from "./reduced-windowed.js";
 export * as pairFunctions from "./pair-functions.js";
+export * from "../event-time/internal.js";

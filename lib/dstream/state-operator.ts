@@ -1,4 +1,5 @@
 import { KeyMap } from "../rdd/key-map.js";
+import type { BatchInfo } from "../listener.js";
 import type { Time } from "../time.js";
 
 /**
@@ -22,6 +23,15 @@ export interface StateOperator {
   restore(snapshot: unknown, deltas: readonly unknown[], committedThrough: Time): void;
   /** Number of keys held, for status and benchmarks. */
   readonly size: number;
+  /**
+   * Optional: a decision for batch `time` to record in its plan before it runs (e.g. an event-time
+   * watermark), so that a re-run of the batch after a crash decides the same. Undefined: nothing.
+   */
+  planBatch?(time: Time): unknown;
+  /** Optional: batch `time` is about to run with what its plan recorded for this operator. */
+  beginBatch?(time: Time, planned: unknown): void;
+  /** Optional: adds this operator's figures for batch `time` to the batch's listener events. */
+  reportBatch?(time: Time, info: BatchInfo): void;
 }
 
 /** Marks a stream class as stateful; the graph collects these. */

@@ -3,6 +3,8 @@ import type { Time } from "../time.js";
 /** The input of one batch: per input stream (by streamId), the plan it returned. */
 export interface BatchPlan {
   inputs: Record<number, unknown>;
+  /** Per stateful operator (by operator id) that decides something at plan time, its decision. */
+  operators?: Record<string, unknown>;
 }
 
 /** What a batch's commit writes: per stateful operator (by operator id), its delta. */

@@ -129,6 +129,10 @@ export class JobScheduler {
   private async plan(time: Time): Promise<BatchPlan> {
     const plan: BatchPlan = { inputs: {} };
     for (const input of this.deps.graph.inputStreams) plan.inputs[input.streamId] = await input.plan(time);
+    for (const op of this.deps.graph.stateOperators) {
+      const decided = op.planBatch?.(time);
+      if (decided !== undefined) (plan.operators ??= {})[op.operatorId] = decided;
+    }
     await this.deps.log.writePlan(time, plan);
     return plan;
   }
@@ -142,6 +146,7 @@ export class JobScheduler {
       input.provideRdd(time, await input.materialize(time, inputPlan));
       numRecords += input.recordCount(inputPlan);
     }
+    for (const op of graph.stateOperators) op.beginBatch?.(time, plan.operators?.[op.operatorId]);
     const info: BatchInfo = { batchTime: time, numRecords, submissionTime, outputOperationInfos: [] };
     listeners.post("onBatchSubmitted", { batchInfo: { ...info } });
     info.processingStartTime = clock.now();
@@ -199,6 +204,7 @@ export class JobScheduler {
     info.processingEndTime = clock.now();
     info.processingDelay = Math.max(0, info.processingEndTime - info.processingStartTime);
     info.totalDelay = Math.max(0, info.processingEndTime - submissionTime);
+    for (const op of graph.stateOperators) op.reportBatch?.(time, info);
     listeners.post("onBatchCompleted", { batchInfo: { ...info, outputOperationInfos: info.outputOperationInfos.map((o) => ({ ...o })) } });
 
     // Clean: forget RDDs and stored records no retained batch needs.
