@@ -74,7 +74,7 @@ describe("EventTimeWatermarkSuite", () => {
       expect(perStep(crashed.outputs), `crash at write ${k}`).toEqual(expected);
       expect(perStep(crashed.late), `crash at write ${k}`).toEqual(perStep(clean.late));
     }
-  });
+  }, 120_000);
 
   it("group by on raw timestamp (a window of 1 ms)", async () => {
     const run = await runEventTime(await tempDir(), steps([10], [25]), (s: DStream<number>) => ({
