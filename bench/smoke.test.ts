@@ -12,6 +12,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["recovery", () => import("./recovery.bench.js")],
   ["memory", () => import("./memory.bench.js")],
   ["latency", () => import("./latency.bench.js")],
+  ["event-time", () => import("./event-time.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {

@@ -1,7 +1,6 @@
 import { KeyMap } from "../rdd/key-map.js";
 import type { Duration } from "../time.js";
 import { KeyedState, type KeyedDelta } from "../dstream/internal.js";
-import { windowStarts } from "./window-spec.js";
 import { byWindowStart, type WindowRow, type WindowStore } from "./window-store.js";
 
 /** The changes of one batch: per open window (by start) its keyed delta, and the windows closed. */
@@ -40,16 +39,19 @@ export class FixedWindowStore<K, V> implements WindowStore<K, V> {
 
   add(key: K, value: V, t: number, watermark: number): number {
     let dropped = 0;
-    for (const start of windowStarts(t, this.size_, this.slide)) {
+    const size = this.size_;
+    // The windows holding t, latest first (see windowStarts), without an array per record.
+    for (let start = t - (((t % this.slide) + this.slide) % this.slide); start > t - size; start -= this.slide) {
       // A window is final once the watermark reaches its end: its result may have been emitted.
-      if (start + this.size_ <= watermark) {
+      if (start + size <= watermark) {
         dropped++;
         continue;
       }
       let window = this.windows.get(start);
       if (window === undefined) this.windows.set(start, (window = new KeyedState<K, V>()));
-      if (window.has(key)) {
-        window.set(key, this.reduce(window.get(key) as V, value));
+      const old = window.get(key);
+      if (old !== undefined || window.has(key)) {
+        window.set(key, this.reduce(old as V, value));
       } else {
         window.set(key, value);
         this.rows++;

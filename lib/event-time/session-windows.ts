@@ -55,30 +55,40 @@ export class SessionWindowStore<K, V> implements WindowStore<K, V> {
     const current = this.state.get(key);
     if (current?.closedEnd !== undefined && t <= current.closedEnd) return 1;
     const sessions = current?.sessions ?? [];
-    // The sessions [t, end) overlaps or touches merge with it; their values are reduced in start
-    // order (an existing session starting at t goes first). As with reduceByKey, `reduce` should
-    // be associative and commutative: records are folded in as they arrive.
-    let merged: Session<V> = { start: t, end, value };
-    const kept: Session<V>[] = [];
-    const touching: Session<V>[] = [];
-    for (const s of sessions) (s.start <= end && t <= s.end ? touching : kept).push(s);
-    if (touching.length > 0) {
-      const parts = [...touching];
-      const at = parts.findIndex((s) => s.start > t);
-      parts.splice(at < 0 ? parts.length : at, 0, merged);
-      const first = parts[0] as Session<V>;
-      let last = first.end;
-      let v = first.value;
-      for (let i = 1; i < parts.length; i++) {
-        const s = parts[i] as Session<V>;
-        v = this.reduce(v, s.value);
-        last = Math.max(last, s.end);
+    // Sessions of a key never touch one another and are sorted by start, so the ones [t, end)
+    // overlaps or touches are a contiguous run [lo, hi).
+    let lo = 0;
+    while (lo < sessions.length && (sessions[lo] as Session<V>).end < t) lo++;
+    let hi = lo;
+    while (hi < sessions.length && (sessions[hi] as Session<V>).start <= end) hi++;
+    // Their values are reduced in start order, the new one placed by its start after any session
+    // starting at t. As with reduceByKey, `reduce` should be associative and commutative: records
+    // are folded in as they arrive.
+    let merged: Session<V>;
+    if (lo === hi) {
+      merged = { start: t, end, value };
+    } else {
+      let v: V | undefined;
+      let has = false;
+      let placed = false;
+      let last = end;
+      for (let i = lo; i < hi; i++) {
+        const s = sessions[i] as Session<V>;
+        if (!placed && s.start > t) {
+          v = has ? this.reduce(v as V, value) : value;
+          has = placed = true;
+        }
+        v = has ? this.reduce(v as V, s.value) : s.value;
+        has = true;
+        if (s.end > last) last = s.end;
       }
-      merged = { start: first.start, end: last, value: v };
+      if (!placed) v = this.reduce(v as V, value);
+      merged = { start: Math.min(t, (sessions[lo] as Session<V>).start), end: last, value: v as V };
     }
-    const next = [...kept];
-    const at = next.findIndex((s) => s.start > merged.start);
-    next.splice(at < 0 ? next.length : at, 0, merged);
+    // Replaced, not mutated: a snapshot taken at a commit may still be packing.
+    const next = sessions.slice(0, lo);
+    next.push(merged);
+    for (let i = hi; i < sessions.length; i++) next.push(sessions[i] as Session<V>);
     this.rows += next.length - sessions.length;
     const ks: KeySessions<V> = { sessions: next };
     if (current?.closedEnd !== undefined) ks.closedEnd = current.closedEnd;
@@ -87,7 +97,7 @@ export class SessionWindowStore<K, V> implements WindowStore<K, V> {
     if (this.trackUpdates) {
       let starts = this.updated.get(key);
       if (starts === undefined) this.updated.set(key, (starts = new Set()));
-      for (const s of touching) starts.delete(s.start);
+      for (let i = lo; i < hi; i++) starts.delete((sessions[i] as Session<V>).start);
       starts.add(merged.start);
     }
     return 0;
