@@ -12,11 +12,13 @@ export interface StatusFields {
   stateKeys: number | undefined;
   /** Batches completed since the status line was attached. */
   batches: number;
+  /** With event-time windows: the lowest watermark the batch used (undefined before any record), and its late records. */
+  eventTime?: { watermark: number | undefined; lateRecords: number };
 }
 
 /** The fields of the status line for `info`, a batch of a context with `batchDuration`. */
 export function statusFields(info: BatchInfo, batchDuration: Duration, stateKeys: number | undefined, batches: number): StatusFields {
-  return {
+  const fields: StatusFields = {
     batchTime: info.batchTime,
     recordsPerSecond: (info.numRecords * 1000) / batchDuration,
     processingDelay: info.processingDelay,
@@ -24,6 +26,15 @@ export function statusFields(info: BatchInfo, batchDuration: Duration, stateKeys
     stateKeys,
     batches,
   };
+  const ops = info.eventTime ?? [];
+  if (ops.length > 0) {
+    const marks = ops.map((o) => o.watermark);
+    fields.eventTime = {
+      watermark: marks.includes(undefined) ? undefined : Math.min(...(marks as number[])),
+      lateRecords: ops.reduce((n, o) => n + o.numLateRecords, 0),
+    };
+  }
+  return fields;
 }
 
 const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -51,6 +62,10 @@ export function formatStatus(f: StatusFields): string {
     `scheduling ${formatDelay(f.schedulingDelay)}`,
   ];
   if (f.stateKeys !== undefined) parts.push(`state ${grouped.format(f.stateKeys)} keys`);
+  if (f.eventTime !== undefined) {
+    const w = f.eventTime.watermark;
+    parts.push(`watermark ${w === undefined ? "-" : formatBatchTime(w)}`, `late ${grouped.format(f.eventTime.lateRecords)}`);
+  }
   return parts.join(" | ");
 }
 
