@@ -17,7 +17,8 @@ export type Pipeline =
   | { op: "reduceByKeyAndWindow"; keys: number; w: number; s: number; inverse: boolean; filter: boolean; child: Pipeline }
   | { op: "updateStateByKey"; keys: number; limit: number; child: Pipeline }
   | { op: "mapWithState"; keys: number; limit: number; timeout: number | undefined; child: Pipeline }
-  | { op: "join"; keys: number; left: Pipeline; right: Pipeline };
+  | { op: "join"; keys: number; left: Pipeline; right: Pipeline }
+  | { op: "eventTime"; keys: number; delay: number; window: { size: number; slide: number } | { gap: number }; update: boolean; late: boolean; child: Pipeline };
 
 /** The slide of a node in batches. */
 export function slideOf(p: Pipeline): number {
@@ -62,6 +63,7 @@ export function hasState(p: Pipeline): boolean {
       return false;
     case "updateStateByKey":
     case "mapWithState":
+    case "eventTime":
       return true;
     case "reduceByKeyAndWindow":
       return p.inverse || hasState(p.child);
@@ -101,8 +103,17 @@ function over(child: Pipeline): fc.Arbitrary<Pipeline> {
       durations.map(({ w, s: sl }): Pipeline => ({ op: "window", w, s: sl, child })),
       fc.tuple(keysArb, durations, fc.boolean(), fc.boolean()).map(([keys, { w, s: sl }, inverse, filter]): Pipeline => ({ op: "reduceByKeyAndWindow", keys, w, s: sl, inverse, filter, child })),
     ];
+  // Event times are `x mod 97 × 250 ms`: out of order and often behind the watermark.
+  const eventWindow = fc.oneof(
+    fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 })).map(([a, b]) => ({ size: Math.max(a, b) * 500, slide: Math.min(a, b) * 500 })),
+    fc.integer({ min: 1, max: 8 }).map((g) => ({ gap: g * 500 })),
+  );
+  const eventTime = fc
+    .tuple(keysArb, fc.constantFrom(0, 1000, 5000), eventWindow, fc.boolean(), fc.boolean())
+    .map(([keys, delay, window, update, late]): Pipeline => ({ op: "eventTime", keys, delay, window, update, late, child }));
   return fc.oneof(
     statelessOver(child),
+    eventTime,
     keysArb.map((keys): Pipeline => ({ op: "reduceByKey", keys, child })),
     ...windows,
     fc.tuple(keysArb, fc.integer({ min: 5, max: 200 })).map(([keys, limit]): Pipeline => ({ op: "updateStateByKey", keys, limit, child })),
@@ -185,5 +196,14 @@ export function build(p: Pipeline, inputs: readonly DStream<number>[]): DStream<
       return pairs(build(p.left, inputs), p.keys)
         .join(pairs(build(p.right, inputs), p.keys))
         .map(([k, [a, b]]) => k * 10_000 + a * 100 + b);
+    case "eventTime": {
+      const events = build(p.child, inputs).withWatermark((x) => mod(x, 97) * 250, p.delay);
+      const keys = p.keys;
+      const out = events
+        .map((x): [number, number] => [mod(x, keys), x])
+        .windowedReduceByKey(add, p.window, { mode: p.update ? "update" : "append" })
+        .map(([k, v, w]) => k * 10_000 + v + (w.start / 250) * 1_000_000);
+      return p.late ? out.union(events.lateRecords().map((x) => -1 - x)) : out;
+    }
   }
 }
