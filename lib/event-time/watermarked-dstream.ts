@@ -80,7 +80,8 @@ export class WatermarkedDStream<T> extends DStream<Timed<T>> {
       rdd.forEachRecord((record) => {
         const t = eventTime(record);
         if (typeof t !== "number" || !Number.isFinite(t)) {
-          throw new TypeError(`withWatermark eventTime(record) must return a finite number of ms since the epoch; got ${describe(t)} for record #${out.length} of batch ${time} (${describe(record)})`);
+          const hint = (t as unknown) instanceof Date ? " (return date.getTime())" : "";
+          throw new TypeError(`withWatermark eventTime(record) must return a finite number of ms since the epoch${hint}; got ${describe(t)} for record #${out.length} of batch ${time} (${describe(record)})`);
         }
         out.push([t, record, source, out.length]);
       });
