@@ -76,6 +76,13 @@ describe("EventTimeWatermarkSuite", () => {
     }
   }, 120_000);
 
+  it("dropping old data (Spark before no-data batches: one batch per AddData, as here)", async () => {
+    const run = await runEventTime(await tempDir(), [[10, 11, 12], [25], [25], [10], [25]], countPerWindow("append"));
+    // CheckAnswer is cumulative: (10, 3) once the watermark is 15, never a partial result after.
+    expect(run.outputs).toEqual([[], [], [[10, 3]], [], []]);
+    expect(run.late).toEqual([[], [], [], [10], []]);
+  });
+
   it("group by on raw timestamp (a window of 1 ms)", async () => {
     const run = await runEventTime(await tempDir(), steps([10], [25]), (s: DStream<number>) => ({
       out: s
