@@ -55,6 +55,11 @@ const operators: Record<string, (s: DStream<string>) => DStream<unknown>> = {
       .map((r): [string, number] => [parse(r)[0], 1])
       .windowedReduceByKey(add, { size: Seconds(8) });
   },
+  "a window over late records": (s) => {
+    const events = s.withWatermark((r) => parse(r)[1], Seconds(2));
+    events.map((r): [string, number] => [parse(r)[0], 1]).windowedReduceByKey(add, { gap: Seconds(3) });
+    return events.lateRecords().window(3000, 1000);
+  },
   "a window over the results": (s) =>
     s
       .withWatermark((r) => parse(r)[1], Seconds(5))
