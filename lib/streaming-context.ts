@@ -9,6 +9,8 @@ import { SocketReceiver } from "./input/socket-receiver.js";
 import { ReceiverInputDStream } from "./receiver/receiver-input-dstream.js";
 import type { Receiver } from "./receiver/receiver.js";
 import { RDD } from "./rdd/rdd.js";
+import type { RabbitMqStreamOptions } from "./sources/rabbitmq/options.js";
+import { RabbitMqReceiver } from "./sources/rabbitmq/rabbitmq-receiver.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
 import { JobScheduler } from "./scheduler/job-scheduler.js";
 import { sqlEngine } from "./sql/sql-engine.js";
@@ -150,6 +152,14 @@ export class StreamingContext {
     if (!Array.isArray(streams) || streams.length === 0) throw new TypeError("transform(streams, fn) expects a non-empty array of streams");
     if (typeof fn !== "function") throw new TypeError("transform(streams, fn) expects a function");
     return new TransformedDStream<U>(streams, fn);
+  }
+
+  /**
+   * The messages of a RabbitMQ queue, acknowledged only once their block is durable (a reliable
+   * receiver; redeliveries after a crash are dropped when the WAL holds them). See RabbitMqReceiver.
+   */
+  rabbitMqStream<T = string>(options: RabbitMqStreamOptions): ReceiverInputDStream<T> {
+    return this.receiverStream(new RabbitMqReceiver<T>(options));
   }
 
   /**

@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import { Receiver } from "../../receiver/receiver.js";
+import { AckingBatcher, type Delivery } from "../acking-batcher.js";
+import { decodePayload, type MessageCodec } from "../message-codec.js";
+import { RedeliveryWindow } from "../redelivery-window.js";
+import { checkRabbitMqOptions, type RabbitMqStreamOptions } from "./options.js";
+
+/** One connection of the receiver; `closed` once it is being replaced or stopped. */
+export interface Session {
+  closed: boolean;
+  connection?: ChannelModel;
+  channel?: Channel;
+  /** The last "error" event: the "close" that follows reports it. */
+  error?: Error;
+}
+
+/**
+ * `ssc.rabbitMqStream(options)`: consumes a RabbitMQ queue with manual acknowledgements, a reliable
+ * receiver. Messages are stored as blocks with `storeMany` (one synced WAL write per block) and
+ * acknowledged, in delivery order with one `basic.ack multiple`, only once their block is durable;
+ * at most `prefetch` messages are unacknowledged at a time (`basic.qos`).
+ *
+ * A crash between the write and the acknowledgement makes RabbitMQ redeliver those messages, marked
+ * redelivered. Each block's offset holds the identities of the messages whose acknowledgement may
+ * not have reached the broker (see {@link RedeliveryWindow}); a redelivered message whose identity is
+ * held is acknowledged and dropped. The identity is the AMQP `message-id` property when the
+ * publisher set one, else a SHA-256 of the body: delivery tags are numbered per channel and start
+ * again on every connection, so they cannot name a message across a crash. Without message ids,
+ * two messages with identical bodies can be told apart only by count (the window is a multiset).
+ *
+ * A message the codec cannot decode is reported to listeners and rejected without requeue
+ * (`basic.nack`, so a dead-letter exchange, if the queue has one, keeps it).
+ * Connection loss restarts the receiver with backoff; the unacknowledged messages go back to the
+ * queue and come again on the new connection.
+ */
+export class RabbitMqReceiver<T = string> extends Receiver<T> {
+  readonly url: string;
+  readonly queue: string;
+  readonly prefetch: number;
+  readonly codec: MessageCodec;
+  private readonly reconnectDelay: number;
+  private window: RedeliveryWindow | undefined;
+  private session: Session | undefined;
+  private batcher: AckingBatcher<T, ConsumeMessage> | undefined;
+  private counts = { stored: 0, duplicates: 0 };
+
+  constructor(options: RabbitMqStreamOptions) {
+    const o = checkRabbitMqOptions(options);
+    super({ name: o.name ?? `RabbitMqReceiver(${o.queue})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) });
+    this.url = o.url;
+    this.queue = o.queue;
+    this.prefetch = o.prefetch;
+    this.codec = o.codec;
+    this.reconnectDelay = o.reconnectDelay;
+  }
+
+  /** Identities of stored messages that RabbitMQ may still redeliver (see {@link RedeliveryWindow}). */
+  get heldIdentities(): number {
+    return this.window?.size ?? 0;
+  }
+
+  /** Records made durable and redeliveries dropped by this receiver in this process. */
+  get counters(): { stored: number; duplicates: number } {
+    const b = this.batcher;
+    return { stored: this.counts.stored + (b?.stored ?? 0), duplicates: this.counts.duplicates + (b?.duplicates ?? 0) };
+  }
+
+  onStart(): void {
+    // The window outlives connections; from the WAL only on the first start of this process.
+    this.window ??= RedeliveryWindow.restore(this.lastStoredOffset(), this.prefetch);
+    this.window.newConnection();
+    const session: Session = { closed: false };
+    this.session = session;
+    const batcher = new AckingBatcher<T, ConsumeMessage>(this, this.window, (batch) => this.settle(session, batch), (err) => this.storeFailed(session, err));
+    this.batcher = batcher;
+    this.connect(session, batcher).catch((err: unknown) => this.lost(session, `Cannot consume RabbitMQ queue ${this.queue} at ${redact(this.url)}; reconnecting`, err));
+  }
+
+  async onStop(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    session.closed = true;
+    // The write in flight must land before a new connection looks for duplicates.
+    await this.batcher?.close();
+    this.counts = this.counters;
+    this.batcher = undefined;
+    // Closing the connection gives every unacknowledged message back to the queue.
+    await session.connection?.close().catch(() => undefined);
+  }
+
+  private async connect(session: Session, batcher: AckingBatcher<T, ConsumeMessage>): Promise<void> {
+    const amqp = await import("amqplib");
+    const connection = await (amqp.default ?? amqp).connect(this.url);
+    session.connection = connection;
+    connection.on("error", (err: Error) => void (session.error = err)); // "close" follows
+    connection.on("close", (err?: Error) => this.lost(session, `RabbitMQ connection to ${redact(this.url)} closed; reconnecting`, err ?? session.error));
+    if (session.closed) {
+      await connection.close().catch(() => undefined);
+      return;
+    }
+    const channel = await connection.createChannel();
+    session.channel = channel;
+    channel.on("error", (err: Error) => void (session.error = err));
+    // A channel error (queue missing, 406…) closes the channel; the operation in flight then fails
+    // too, and whichever comes first reports it.
+    channel.on("close", () => this.lost(session, `Cannot consume RabbitMQ queue ${this.queue} at ${redact(this.url)}: channel closed; reconnecting`, session.error));
+    await channel.checkQueue(this.queue);
+    await channel.prefetch(this.prefetch);
+    await channel.consume(this.queue, (msg) => {
+      if (msg === null) this.lost(session, `RabbitMQ cancelled the consumer of queue ${this.queue} (deleted?); reconnecting`, undefined);
+      else if (!session.closed) batcher.push(this.delivery(msg));
+    }, { noAck: false });
+  }
+
+  private delivery(msg: ConsumeMessage): Delivery<T, ConsumeMessage> {
+    const key = identityOf(msg);
+    const pos = msg.fields.deliveryTag;
+    if ((this.window as RedeliveryWindow).arrived(key, pos, msg.fields.redelivered)) return { kind: "duplicate", key, pos, message: msg };
+    try {
+      return { kind: "store", key, pos, record: decodePayload<T>(msg.content, this.codec), message: msg };
+    } catch (err) {
+      this.reportError(`RabbitMQ queue ${this.queue}: message ${key} is not ${this.codec}; rejected without requeue`, err);
+      return { kind: "rejected", key, pos, message: msg };
+    }
+  }
+
+  /** Acknowledges a durable batch: one `ack multiple` per run of stored messages, a `nack` per rejected one. */
+  protected settle(session: Session, batch: readonly Delivery<T, ConsumeMessage>[]): void {
+    const channel = session.channel;
+    if (channel === undefined || session.closed) return;
+    try {
+      let last: ConsumeMessage | undefined;
+      for (const d of batch) {
+        if (d.kind !== "rejected") {
+          last = d.message;
+          continue;
+        }
+        if (last !== undefined) channel.ack(last, true);
+        last = undefined;
+        channel.nack(d.message, false, false);
+      }
+      if (last !== undefined) channel.ack(last, true);
+    } catch {
+      // The channel closed meanwhile: the broker redelivers, the window recognises them.
+    }
+  }
+
+  private storeFailed(session: Session, err: unknown): void {
+    if (session.closed || this.isStopped()) return;
+    this.lost(session, `RabbitMQ queue ${this.queue}: storing a block failed; reconnecting so the broker redelivers it`, err);
+  }
+
+  private lost(session: Session, message: string, err: unknown): void {
+    if (session.closed || this.session !== session) return;
+    session.closed = true;
+    this.restart(message, err, this.reconnectDelay);
+  }
+}
+
+/** The message's `message-id`, else a hash of its body (see the class comment). */
+export function identityOf(msg: { content: Uint8Array; properties: { messageId?: unknown } }): string {
+  const id = msg.properties.messageId;
+  if (typeof id === "string" && id.length > 0) return `id:${id}`;
+  return `sha256:${createHash("sha256").update(msg.content).digest("base64url").slice(0, 22)}`;
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
