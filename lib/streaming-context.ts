@@ -9,6 +9,8 @@ import { SocketReceiver } from "./input/socket-receiver.js";
 import { ReceiverInputDStream } from "./receiver/receiver-input-dstream.js";
 import type { Receiver } from "./receiver/receiver.js";
 import { RDD } from "./rdd/rdd.js";
+import { MqttReceiver } from "./sources/mqtt/mqtt-receiver.js";
+import type { MqttStreamOptions } from "./sources/mqtt/options.js";
 import type { RabbitMqStreamOptions } from "./sources/rabbitmq/options.js";
 import { RabbitMqReceiver } from "./sources/rabbitmq/rabbitmq-receiver.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
@@ -160,6 +162,14 @@ export class StreamingContext {
    */
   rabbitMqStream<T = string>(options: RabbitMqStreamOptions): ReceiverInputDStream<T> {
     return this.receiverStream(new RabbitMqReceiver<T>(options));
+  }
+
+  /**
+   * The messages of MQTT topics through a persistent session; at QoS 1/2 acknowledged only once
+   * their block is durable (a reliable receiver; DUP resends the WAL holds are dropped). See MqttReceiver.
+   */
+  mqttStream<T = string>(options: MqttStreamOptions): ReceiverInputDStream<T> {
+    return this.receiverStream(new MqttReceiver<T>(options));
   }
 
   /**

@@ -31,3 +31,8 @@ export function optionalPositiveInt(value: unknown, where: string, name: string,
 export function optionalRate(value: unknown): number | undefined {
   return requireRate(value);
 }
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}

@@ -3,6 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { Receiver } from "../../receiver/receiver.js";
 import { AckingBatcher, type Delivery } from "../acking-batcher.js";
 import { decodePayload, type MessageCodec } from "../message-codec.js";
+import { redact } from "../option-checks.js";
 import { RedeliveryWindow } from "../redelivery-window.js";
 import { checkRabbitMqOptions, type RabbitMqStreamOptions } from "./options.js";
 
@@ -128,8 +129,9 @@ export class RabbitMqReceiver<T = string> extends Receiver<T> {
 
   /** Acknowledges a durable batch: one `ack multiple` per run of stored messages, a `nack` per rejected one. */
   protected settle(session: Session, batch: readonly Delivery<T, ConsumeMessage>[]): void {
+    // Even when closing: a graceful stop still acknowledges what it made durable.
     const channel = session.channel;
-    if (channel === undefined || session.closed) return;
+    if (channel === undefined) return;
     try {
       let last: ConsumeMessage | undefined;
       for (const d of batch) {
@@ -164,9 +166,4 @@ export function identityOf(msg: { content: Uint8Array; properties: { messageId?:
   const id = msg.properties.messageId;
   if (typeof id === "string" && id.length > 0) return `id:${id}`;
   return `sha256:${createHash("sha256").update(msg.content).digest("base64url").slice(0, 22)}`;
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

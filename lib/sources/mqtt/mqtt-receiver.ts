@@ -1,0 +1,201 @@
+import type { IPublishPacket, MqttClient, Packet } from "mqtt";
+import { crc32 } from "../../../storage/crc32.js";
+import { Receiver } from "../../receiver/receiver.js";
+import { AckingBatcher, type Delivery } from "../acking-batcher.js";
+import { decodePayload } from "../message-codec.js";
+import { redact } from "../option-checks.js";
+import { RedeliveryWindow } from "../redelivery-window.js";
+import { checkMqttOptions, type CheckedMqttOptions, type MqttStreamOptions } from "./options.js";
+
+type SendPacket = (packet: Packet, cb?: (err?: unknown) => void, cbStorePut?: () => void, noStore?: boolean) => void;
+
+/** One connection of the receiver; `closed` once it is being replaced or stopped. */
+export interface Session {
+  closed: boolean;
+  client?: MqttClient;
+  /** Delivery position of the last QoS 1/2 message on this connection. */
+  pos: number;
+  /** PUBACK/PUBREC packets mqtt.js wanted to send, held until their block is durable. */
+  held: Map<number, { packet: Packet; send: SendPacket }>;
+  /** Packet ids whose block is durable before mqtt.js produced their acknowledgement. */
+  releasedEarly: Set<number>;
+  error?: unknown;
+}
+
+/**
+ * `ssc.mqttStream(options)`: subscribes with a persistent MQTT 5 session (Clean Start off, a
+ * session expiry) and, at QoS 1 or 2, acknowledges a message (PUBACK, or PUBREC at QoS 2) only once
+ * the block holding it is durable in the WAL: a reliable receiver.
+ *
+ * mqtt.js handles one incoming packet at a time and sends its acknowledgement when `handleMessage`
+ * calls back; holding that callback until a synced write would allow one message per fsync. So
+ * the receiver calls back at once and holds the acknowledgement packet itself (it intercepts the
+ * client's packet writer for PUBACK/PUBREC only): messages keep flowing, up to the Receive Maximum
+ * the receiver announces, and many share one block and one write. Acknowledgements go out in
+ * delivery order after the block's write.
+ *
+ * After a crash the broker resends what it has not seen acknowledged, with the DUP flag and the
+ * same packet id. Each block's offset holds, for every message whose acknowledgement may not have
+ * reached the broker, its packet id and a CRC-32 of topic and payload (see {@link RedeliveryWindow});
+ * a DUP message matching one of them is already in the WAL: acknowledged and dropped. (The CRC
+ * guards the case where the broker reused a packet id after our acknowledgement did arrive.)
+ *
+ * QoS 0 is at-most-once: messages are stored with `store` and nothing is acknowledged. The broker
+ * keeps messages for the session while the job is down only up to its own limits (Mosquitto:
+ * `max_queued_messages`, 1000 by default); messages it drops never reach the receiver.
+ */
+export class MqttReceiver<T = string> extends Receiver<T> {
+  readonly options: Readonly<CheckedMqttOptions>;
+  private window: RedeliveryWindow | undefined;
+  private session: Session | undefined;
+  private batcher: AckingBatcher<T, number> | undefined;
+  private counts = { stored: 0, duplicates: 0 };
+
+  constructor(options: MqttStreamOptions) {
+    const o = checkMqttOptions(options);
+    super({ name: o.name ?? `MqttReceiver(${o.clientId})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) });
+    this.options = o;
+  }
+
+  /** Records made durable and redeliveries dropped by this receiver in this process (QoS ≥ 1). */
+  get counters(): { stored: number; duplicates: number } {
+    const b = this.batcher;
+    return { stored: this.counts.stored + (b?.stored ?? 0), duplicates: this.counts.duplicates + (b?.duplicates ?? 0) };
+  }
+
+  /** Identities of stored messages the broker may still resend (see {@link RedeliveryWindow}). */
+  get heldIdentities(): number {
+    return this.window?.size ?? 0;
+  }
+
+  onStart(): void {
+    this.window ??= RedeliveryWindow.restore(this.lastStoredOffset(), this.options.receiveMaximum);
+    this.window.newConnection();
+    const session: Session = { closed: false, pos: 0, held: new Map(), releasedEarly: new Set() };
+    this.session = session;
+    const batcher = new AckingBatcher<T, number>(this, this.window, (batch) => this.settle(session, batch), (err) => this.storeFailed(session, err));
+    this.batcher = batcher;
+    this.connect(session, batcher).catch((err: unknown) => this.lost(session, `Cannot subscribe at ${redact(this.options.url)} as ${this.options.clientId}; reconnecting`, err));
+  }
+
+  async onStop(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    session.closed = true;
+    // The write in flight must land (and its acknowledgements go out) before a new connection.
+    await this.batcher?.close();
+    this.counts = this.counters;
+    this.batcher = undefined;
+    const client = session.client;
+    if (client === undefined) return;
+    // A graceful end flushes the acknowledgements already written; a dead connection can't.
+    const ended = client.endAsync(false).catch(() => undefined);
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([ended, timer]);
+    client.end(true);
+  }
+
+  private async connect(session: Session, batcher: AckingBatcher<T, number>): Promise<void> {
+    const o = this.options;
+    const mqtt = await import("mqtt");
+    if (session.closed) return;
+    const client = mqtt.connect(o.url, {
+      clientId: o.clientId,
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: o.sessionExpiry, receiveMaximum: o.receiveMaximum },
+      reconnectPeriod: 0, // the supervisor reconnects, with backoff and listener events
+      resubscribe: false,
+      manualConnect: true,
+      customHandleAcks: (topic, payload, packet, done) => {
+        if (!session.closed) batcher.push(this.delivery(session, topic, payload, packet));
+        done(0);
+      },
+    });
+    session.client = client;
+    this.holdAcks(session, client);
+    client.on("message", (topic, payload, packet) => {
+      if (packet.qos === 0 && !session.closed) this.storeAtMostOnce(topic, payload);
+    });
+    client.on("error", (err) => void (session.error = err));
+    client.on("close", () => this.lost(session, `MQTT connection to ${redact(o.url)} closed; reconnecting`, session.error));
+    client.on("connect", (connack) => {
+      // A resumed session keeps its subscriptions; subscribing again would resend retained messages.
+      if (connack.sessionPresent) return;
+      client.subscribe(o.topics, { qos: o.qos }, (err, granted) => {
+        const refused = granted?.filter((g) => g.qos > 2) ?? [];
+        if (err !== null && err !== undefined) this.lost(session, `MQTT subscribe to ${o.topics.join(", ")} failed; reconnecting`, err);
+        else if (refused.length > 0) this.lost(session, `MQTT broker refused the subscription to ${refused.map((g) => g.topic).join(", ")} (reason ${refused[0]?.qos}); reconnecting`, undefined);
+      });
+    });
+    client.connect();
+  }
+
+  /** Intercepts PUBACK/PUBREC: mqtt.js moves on to the next packet, the packet waits for {@link settle}. */
+  private holdAcks(session: Session, client: MqttClient): void {
+    const c = client as unknown as { _sendPacket: SendPacket };
+    if (typeof c._sendPacket !== "function") throw new TypeError("mqttStream: this mqtt.js version has no _sendPacket to hold acknowledgements with; use mqtt 5.x");
+    const send = c._sendPacket.bind(client);
+    c._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      if ((packet.cmd === "puback" || packet.cmd === "pubrec") && typeof packet.messageId === "number") {
+        const id = packet.messageId;
+        if (session.releasedEarly.delete(id)) return send(packet, cb, cbStorePut, noStore);
+        session.held.set(id, { packet, send });
+        cb?.();
+        return;
+      }
+      send(packet, cb, cbStorePut, noStore);
+    };
+  }
+
+  private delivery(session: Session, topic: string, payload: Uint8Array, packet: IPublishPacket): Delivery<T, number> {
+    const id = packet.messageId as number;
+    const pos = ++session.pos;
+    const key = `${id}:${crc32(Buffer.concat([Buffer.from(topic), Buffer.from([0]), payload])).toString(36)}`;
+    if ((this.window as RedeliveryWindow).arrived(key, pos, packet.dup)) return { kind: "duplicate", key, pos, message: id };
+    try {
+      return { kind: "store", key, pos, record: decodePayload<T>(payload, this.options.codec), message: id };
+    } catch (err) {
+      this.reportError(`MQTT topic ${topic}: message ${id} is not ${this.options.codec}; acknowledged and dropped`, err);
+      return { kind: "rejected", key, pos, message: id };
+    }
+  }
+
+  /** Sends the held acknowledgements of a durable batch, in delivery order. */
+  protected settle(session: Session, batch: readonly Delivery<T, number>[]): void {
+    // Even when closing: a graceful stop still acknowledges what it made durable.
+    for (const d of batch) {
+      const h = session.held.get(d.message);
+      if (h === undefined) {
+        session.releasedEarly.add(d.message);
+        continue;
+      }
+      session.held.delete(d.message);
+      try {
+        h.send(h.packet);
+      } catch {
+        // The connection went away: the broker resends, the window recognises the message.
+      }
+    }
+  }
+
+  private storeAtMostOnce(topic: string, payload: Uint8Array): void {
+    try {
+      this.store(decodePayload<T>(payload, this.options.codec));
+    } catch (err) {
+      this.reportError(`MQTT topic ${topic}: a QoS 0 message is not ${this.options.codec}; dropped`, err);
+    }
+  }
+
+  private storeFailed(session: Session, err: unknown): void {
+    if (session.closed || this.isStopped()) return;
+    this.lost(session, `MQTT ${this.options.clientId}: storing a block failed; reconnecting so the broker resends it`, err);
+  }
+
+  private lost(session: Session, message: string, err: unknown): void {
+    if (session.closed || this.session !== session) return;
+    session.closed = true;
+    this.restart(message, err, this.options.reconnectDelay);
+  }
+}
