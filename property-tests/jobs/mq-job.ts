@@ -1,0 +1,88 @@
+/**
+ * The job the message-queue SIGKILL test runs in a child process (node --import tsx): a reliable
+ * RabbitMQ or MQTT receiver reads numbered messages; `saveAsTextFiles` (the exactly-once sink)
+ * writes each batch's records; a running total (updateStateByKey) says when all N are in.
+ * SystemClock, 100 ms batches, real LevelDB. It prints `commit <time> <total> <duplicates>` after
+ * each batch (duplicates: redeliveries this process dropped) and `done <total>` (then exits 0)
+ * once the total reaches N.
+ *
+ * Environment: DSTREAM_JOB_DIR (checkpoint), DSTREAM_JOB_OUT (sink directory), DSTREAM_JOB_RECORDS
+ * (N), DSTREAM_MQ ("rabbitmq" | "mqtt"), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE (RabbitMQ),
+ * DSTREAM_MQ_TOPIC and DSTREAM_MQ_CLIENT (MQTT), DSTREAM_MQ_RATE (maxRate), and
+ * DSTREAM_CRASH_AFTER_WRITE=k: the process kills itself after its k-th durable block, before that
+ * block's acknowledgements leave (the moment the redelivery window exists for).
+ */
+import type { Delivery } from "../../lib/sources/acking-batcher.js";
+import { MqttReceiver, type Session as MqttSession } from "../../lib/sources/mqtt/mqtt-receiver.js";
+import { RabbitMqReceiver, type Session as RabbitSession } from "../../lib/sources/rabbitmq/rabbitmq-receiver.js";
+import { StreamingContext } from "../../lib/streaming-context.js";
+
+const env = process.env;
+const dir = env.DSTREAM_JOB_DIR!;
+const out = env.DSTREAM_JOB_OUT!;
+const total = Number(env.DSTREAM_JOB_RECORDS);
+const rate = env.DSTREAM_MQ_RATE === undefined ? undefined : Number(env.DSTREAM_MQ_RATE);
+const crashAfter = Number(env.DSTREAM_CRASH_AFTER_WRITE ?? 0);
+
+let writes = 0;
+/** Counts durable blocks; at the k-th, dies before acknowledging it. */
+function maybeCrash(): void {
+  if (crashAfter > 0 && ++writes === crashAfter) {
+    // stdout to a pipe is written synchronously on Linux; nothing after the kill runs, so the
+    // acknowledgements of this block never leave.
+    process.stdout.write(`crash-point after-write ${writes}\n`);
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+class CrashingRabbit extends RabbitMqReceiver<string> {
+  protected override settle(session: RabbitSession, batch: readonly Delivery<string, never>[]): void {
+    maybeCrash();
+    super.settle(session, batch);
+  }
+}
+
+class CrashingMqtt extends MqttReceiver<string> {
+  protected override settle(session: MqttSession, batch: readonly Delivery<string, number>[]): void {
+    maybeCrash();
+    super.settle(session, batch);
+  }
+}
+
+const receiver =
+  env.DSTREAM_MQ === "rabbitmq"
+    ? new CrashingRabbit({ url: env.DSTREAM_MQ_URL!, queue: env.DSTREAM_MQ_QUEUE!, prefetch: 200, reconnectDelay: 200, ...(rate === undefined ? {} : { maxRate: rate }) })
+    : new CrashingMqtt({ url: env.DSTREAM_MQ_URL!, topics: [env.DSTREAM_MQ_TOPIC!], clientId: env.DSTREAM_MQ_CLIENT!, receiveMaximum: 200, reconnectDelay: 200, ...(rate === undefined ? {} : { maxRate: rate }) });
+
+const totals = new Map<number, number>();
+const ssc = await StreamingContext.getOrCreate(dir, () => {
+  const s = new StreamingContext({ batchDuration: 100, checkpointOptions: { snapshotInterval: 5, retainBatches: 3 } });
+  const records = s.receiverStream(receiver);
+  records.saveAsTextFiles(`${out}/records`);
+  const running = records.map((): [string, number] => ["n", 1]).updateStateByKey<string, number, number>((vs, st) => vs.reduce((a, b) => a + b, st ?? 0));
+  running.foreachRDD((rdd, t) => void totals.set(t, rdd.collect()[0]?.[1] ?? 0));
+  return s;
+});
+
+let finishing = false;
+ssc.addStreamingListener({
+  onBatchCompleted({ batchInfo }) {
+    const t = batchInfo.batchTime;
+    const n = totals.get(t) ?? 0;
+    totals.delete(t);
+    process.stdout.write(`commit ${t} ${n} ${receiver.counters.duplicates}\n`);
+    if (n >= total && !finishing) {
+      finishing = true;
+      void ssc.stop().then(() => {
+        process.stdout.write(`done ${n} ${receiver.counters.duplicates}\n`);
+        process.exit(0);
+      });
+    }
+  },
+});
+process.stdout.write(`started recovered=${ssc.recovered}\n`);
+await ssc.start();
+ssc.awaitTermination().catch((err: unknown) => {
+  process.stderr.write(`job failed: ${String(err)}\n`);
+  process.exit(1);
+});
