@@ -1,5 +1,6 @@
 import type { IPublishPacket, MqttClient, Packet } from "mqtt";
 import { crc32 } from "../../../storage/crc32.js";
+import { ErrorCodes, ReceiverError } from "../../../errors.js";
 import { Receiver } from "../../receiver/receiver.js";
 import { AckingBatcher, type Delivery } from "../acking-batcher.js";
 import { decodePayload } from "../message-codec.js";
@@ -196,6 +197,7 @@ export class MqttReceiver<T = string> extends Receiver<T> {
   private lost(session: Session, message: string, err: unknown): void {
     if (session.closed || this.session !== session) return;
     session.closed = true;
-    this.restart(message, err, this.options.reconnectDelay);
+    // Always an error for listeners (a clean close has none of its own), coded, with the cause.
+    this.restart(message, new ReceiverError(ErrorCodes.SOURCE_UNAVAILABLE, err instanceof Error ? `${message}: ${err.message}` : message, err === undefined ? undefined : { cause: err }), this.options.reconnectDelay);
   }
 }

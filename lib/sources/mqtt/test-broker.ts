@@ -12,7 +12,7 @@ export interface TestTopic {
   publish(bodies: readonly (string | Uint8Array)[], qos?: 0 | 1 | 2): Promise<void>;
   /** Creates the receiver's persistent session and its subscription (so messages queue before it runs). */
   createSession(qos?: 1 | 2): Promise<void>;
-  /** Ends the receiver's persistent session at the broker and closes the publisher. */
+  /** Ends the receiver's persistent session at the broker. */
   remove(): Promise<void>;
 }
 
@@ -21,12 +21,17 @@ export async function testTopic(prefix: string): Promise<TestTopic> {
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const topic = `dstream/${prefix}/${suffix}`;
   const clientId = `${prefix}-${suffix}`;
-  const publisher = await mqtt.connectAsync(MQTT_URL, { clientId: `${clientId}-pub`, protocolVersion: 5, reconnectPeriod: 0 });
   return {
     topic,
     clientId,
     async publish(bodies, qos = 1) {
-      await Promise.all(bodies.map((b) => publisher.publishAsync(topic, Buffer.from(b), { qos })));
+      // A client per call, so a broker restart between calls does no harm.
+      const publisher = await mqtt.connectAsync(MQTT_URL, { clientId: `${clientId}-pub`, protocolVersion: 5, reconnectPeriod: 0 });
+      try {
+        await Promise.all(bodies.map((b) => publisher.publishAsync(topic, Buffer.from(b), { qos })));
+      } finally {
+        await publisher.endAsync().catch(() => undefined);
+      }
     },
     async createSession(qos = 1) {
       const c = await mqtt.connectAsync(MQTT_URL, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 } });
@@ -37,7 +42,6 @@ export async function testTopic(prefix: string): Promise<TestTopic> {
       // Clean Start with expiry 0 removes the session and whatever is still queued for it.
       const c = await mqtt.connectAsync(MQTT_URL, { clientId, clean: true, protocolVersion: 5, reconnectPeriod: 0 }).catch(() => undefined);
       await c?.endAsync().catch(() => undefined);
-      await publisher.endAsync().catch(() => undefined);
     },
   };
 }

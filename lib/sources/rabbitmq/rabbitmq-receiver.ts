@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import { ErrorCodes, ReceiverError } from "../../../errors.js";
 import { Receiver } from "../../receiver/receiver.js";
 import { AckingBatcher, type Delivery } from "../acking-batcher.js";
 import { decodePayload, type MessageCodec } from "../message-codec.js";
@@ -157,7 +158,8 @@ export class RabbitMqReceiver<T = string> extends Receiver<T> {
   private lost(session: Session, message: string, err: unknown): void {
     if (session.closed || this.session !== session) return;
     session.closed = true;
-    this.restart(message, err, this.reconnectDelay);
+    // Always an error for listeners (a clean close has none of its own), coded, with the cause.
+    this.restart(message, new ReceiverError(ErrorCodes.SOURCE_UNAVAILABLE, err instanceof Error ? `${message}: ${err.message}` : message, err === undefined ? undefined : { cause: err }), this.reconnectDelay);
   }
 }
 

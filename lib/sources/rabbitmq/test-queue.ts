@@ -11,31 +11,35 @@ export interface TestQueue {
   publish(bodies: readonly (string | Uint8Array)[], options?: { messageIds?: readonly (string | undefined)[] }): Promise<void>;
   /** Messages ready in the queue (unacknowledged ones of a live consumer not counted). */
   ready(): Promise<number>;
-  /** Deletes the queue and closes the connection. */
+  /** Deletes the queue. */
   remove(): Promise<void>;
+}
+
+/** Runs `fn` on a confirm channel of a connection of its own (so a broker restart between calls does no harm). */
+async function withChannel<R>(fn: (channel: amqp.ConfirmChannel) => Promise<R>): Promise<R> {
+  const connection = await amqp.connect(RABBITMQ_URL);
+  try {
+    return await fn(await connection.createConfirmChannel());
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
 }
 
 /** Declares a fresh durable queue named `<prefix>-<pid>-<random>`. */
 export async function testQueue(prefix: string): Promise<TestQueue> {
   const name = `${prefix}-${process.pid}-${randomBytes(4).toString("hex")}`;
-  const connection = await amqp.connect(RABBITMQ_URL);
-  const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(name, { durable: true });
+  await withChannel((c) => c.assertQueue(name, { durable: true }));
   return {
     name,
-    async publish(bodies, options) {
-      for (const [i, b] of bodies.entries()) {
-        const id = options?.messageIds?.[i];
-        channel.sendToQueue(name, Buffer.from(b), { persistent: true, ...(id === undefined ? {} : { messageId: id }) });
-      }
-      await channel.waitForConfirms();
-    },
-    async ready() {
-      return (await channel.checkQueue(name)).messageCount;
-    },
-    async remove() {
-      await channel.deleteQueue(name).catch(() => undefined);
-      await connection.close().catch(() => undefined);
-    },
+    publish: (bodies, options) =>
+      withChannel(async (channel) => {
+        for (const [i, b] of bodies.entries()) {
+          const id = options?.messageIds?.[i];
+          channel.sendToQueue(name, Buffer.from(b), { persistent: true, ...(id === undefined ? {} : { messageId: id }) });
+        }
+        await channel.waitForConfirms();
+      }),
+    ready: () => withChannel(async (channel) => (await channel.checkQueue(name)).messageCount),
+    remove: () => withChannel((channel) => channel.deleteQueue(name)).then(() => undefined, () => undefined),
   };
 }
