@@ -11,6 +11,7 @@ import type { Receiver } from "./receiver/receiver.js";
 import { RDD } from "./rdd/rdd.js";
 import { MqttReceiver } from "./sources/mqtt/mqtt-receiver.js";
 import type { MqttStreamOptions } from "./sources/mqtt/options.js";
+import { ZeroMqReceiver, type ZeroMqStreamOptions } from "./sources/zeromq/zeromq-receiver.js";
 import type { RabbitMqStreamOptions } from "./sources/rabbitmq/options.js";
 import { RabbitMqReceiver } from "./sources/rabbitmq/rabbitmq-receiver.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
@@ -170,6 +171,14 @@ export class StreamingContext {
    */
   mqttStream<T = string>(options: MqttStreamOptions): ReceiverInputDStream<T> {
     return this.receiverStream(new MqttReceiver<T>(options));
+  }
+
+  /**
+   * The messages of a ZeroMQ SUB or PULL socket: at-most-once (ZeroMQ has no acknowledgements).
+   * See ZeroMqReceiver.
+   */
+  zeroMqStream<T = string>(options: ZeroMqStreamOptions): ReceiverInputDStream<T> {
+    return this.receiverStream(new ZeroMqReceiver<T>(options));
   }
 
   /**
