@@ -13,6 +13,8 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["memory", () => import("./memory.bench.js")],
   ["latency", () => import("./latency.bench.js")],
   ["event-time", () => import("./event-time.bench.js")],
+  // Leaves out a broker that is not running (RabbitMQ, Mosquitto); ZeroMQ needs none.
+  ["mq-receivers", () => import("./mq-receivers.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {
