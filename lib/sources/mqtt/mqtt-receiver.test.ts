@@ -85,26 +85,26 @@ describe.skipIf(!up)("mqttStream against Mosquitto", () => {
     expect(again.counters.duplicates).toBe(0);
   });
 
-  it("drops the DUP resends of messages the WAL holds after a crash before the acknowledgements", async () => {
+  it.each([1, 2] as const)("QoS %i: drops the DUP resends of messages the WAL holds after a crash before the acknowledgements", async (qos) => {
     topic = await testTopic("rx-dup");
-    await topic.createSession();
+    await topic.createSession(qos);
     const dir = await tempDir();
     const clock = new ManualClock();
     const out: string[][] = [];
-    const first = await job(dir, clock, new NoAckReceiver({ url: MQTT_URL, topics: [topic.topic], clientId: topic.clientId }), out);
+    const first = await job(dir, clock, new NoAckReceiver({ url: MQTT_URL, topics: [topic.topic], clientId: topic.clientId, qos }), out);
     ssc = first.ssc;
     await ssc.start();
-    await topic.publish(["a", "b", "c", "same", "same"]);
+    await topic.publish(["a", "b", "c", "same", "same"], qos);
     await vi.waitFor(() => expect(stored(first.stream)).toBe(5), WAIT);
     await clock.advance(1000);
     await ssc.stop();
 
-    const receiver = new MqttReceiver({ url: MQTT_URL, topics: [topic.topic], clientId: topic.clientId });
+    const receiver = new MqttReceiver({ url: MQTT_URL, topics: [topic.topic], clientId: topic.clientId, qos });
     const second = await job(dir, clock, receiver, out);
     ssc = second.ssc;
     await ssc.start();
     await vi.waitFor(() => expect(receiver.counters.duplicates).toBe(5), WAIT);
-    await topic.publish(["d", "same"]);
+    await topic.publish(["d", "same"], qos);
     await vi.waitFor(() => expect(stored(second.stream)).toBe(2), WAIT);
     await clock.advance(1000);
     expect(out.flat()).toEqual(["a", "b", "c", "same", "same", "d", "same"]);
