@@ -1,18 +1,15 @@
-import type { IPublishPacket, MqttClient, Packet } from "mqtt";
+import type { MqttClient, Packet } from "mqtt";
 import { crc32 } from "../../../storage/crc32.js";
-import { ErrorCodes, ReceiverError } from "../../../errors.js";
-import { Receiver } from "../../receiver/receiver.js";
-import { AckingBatcher, type Delivery } from "../acking-batcher.js";
+import type { AckingBatcher, Delivery } from "../acking-batcher.js";
+import { AckingReceiver, type AckingSession } from "../acking-receiver.js";
 import { decodePayload } from "../message-codec.js";
 import { redact } from "../option-checks.js";
-import { RedeliveryWindow } from "../redelivery-window.js";
 import { checkMqttOptions, type CheckedMqttOptions, type MqttStreamOptions } from "./options.js";
 
 type SendPacket = (packet: Packet, cb?: (err?: unknown) => void, cbStorePut?: () => void, noStore?: boolean) => void;
 
-/** One connection of the receiver; `closed` once it is being replaced or stopped. */
-export interface Session {
-  closed: boolean;
+/** One connection of the receiver. */
+export interface Session extends AckingSession {
   client?: MqttClient;
   /** Delivery position of the last QoS 1/2 message on this connection. */
   pos: number;
@@ -20,7 +17,6 @@ export interface Session {
   held: Map<number, { packet: Packet; send: SendPacket }>;
   /** Packet ids whose block is durable before mqtt.js produced their acknowledgement. */
   releasedEarly: Set<number>;
-  error?: unknown;
 }
 
 /**
@@ -37,7 +33,7 @@ export interface Session {
  *
  * After a crash the broker resends what it has not seen acknowledged, with the DUP flag and the
  * same packet id. Each block's offset holds, for every message whose acknowledgement may not have
- * reached the broker, its packet id and a CRC-32 of topic and payload (see {@link RedeliveryWindow});
+ * reached the broker, its packet id and a CRC-32 of topic and payload (see RedeliveryWindow);
  * a DUP message matching one of them is already in the WAL: acknowledged and dropped. (The CRC
  * guards the case where the broker reused a packet id after our acknowledgement did arrive.)
  *
@@ -45,59 +41,24 @@ export interface Session {
  * keeps messages for the session while the job is down only up to its own limits (Mosquitto:
  * `max_queued_messages`, 1000 by default); messages it drops never reach the receiver.
  */
-export class MqttReceiver<T = string> extends Receiver<T> {
+export class MqttReceiver<T = string> extends AckingReceiver<T, number, Session> {
   readonly options: Readonly<CheckedMqttOptions>;
-  private window: RedeliveryWindow | undefined;
-  private session: Session | undefined;
-  private batcher: AckingBatcher<T, number> | undefined;
-  private counts = { stored: 0, duplicates: 0 };
 
   constructor(options: MqttStreamOptions) {
     const o = checkMqttOptions(options);
-    super({ name: o.name ?? `MqttReceiver(${o.clientId})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) });
+    super({ name: o.name ?? `MqttReceiver(${o.clientId})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) }, o.receiveMaximum, o.reconnectDelay);
     this.options = o;
   }
 
-  /** Records made durable and redeliveries dropped by this receiver in this process (QoS ≥ 1). */
-  get counters(): { stored: number; duplicates: number } {
-    const b = this.batcher;
-    return { stored: this.counts.stored + (b?.stored ?? 0), duplicates: this.counts.duplicates + (b?.duplicates ?? 0) };
+  protected newSession(): Session {
+    return { closed: false, pos: 0, held: new Map(), releasedEarly: new Set() };
   }
 
-  /** Identities of stored messages the broker may still resend (see {@link RedeliveryWindow}). */
-  get heldIdentities(): number {
-    return this.window?.size ?? 0;
+  protected connectFailure(): string {
+    return `Cannot subscribe at ${redact(this.options.url)} as ${this.options.clientId}; reconnecting`;
   }
 
-  onStart(): void {
-    this.window ??= RedeliveryWindow.restore(this.lastStoredOffset(), this.options.receiveMaximum);
-    this.window.newConnection();
-    const session: Session = { closed: false, pos: 0, held: new Map(), releasedEarly: new Set() };
-    this.session = session;
-    const batcher = new AckingBatcher<T, number>(this, this.window, (batch) => this.settle(session, batch), (err) => this.storeFailed(session, err));
-    this.batcher = batcher;
-    this.connect(session, batcher).catch((err: unknown) => this.lost(session, `Cannot subscribe at ${redact(this.options.url)} as ${this.options.clientId}; reconnecting`, err));
-  }
-
-  async onStop(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session === undefined) return;
-    session.closed = true;
-    // The write in flight must land (and its acknowledgements go out) before a new connection.
-    await this.batcher?.close();
-    this.counts = this.counters;
-    this.batcher = undefined;
-    const client = session.client;
-    if (client === undefined) return;
-    // A graceful end flushes the acknowledgements already written; a dead connection can't.
-    const ended = client.endAsync(false).catch(() => undefined);
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
-    await Promise.race([ended, timer]);
-    client.end(true);
-  }
-
-  private async connect(session: Session, batcher: AckingBatcher<T, number>): Promise<void> {
+  protected async connect(session: Session, batcher: AckingBatcher<T, number>): Promise<void> {
     const o = this.options;
     const mqtt = await import("mqtt");
     if (session.closed) return;
@@ -110,7 +71,12 @@ export class MqttReceiver<T = string> extends Receiver<T> {
       resubscribe: false,
       manualConnect: true,
       customHandleAcks: (topic, payload, packet, done) => {
-        if (!session.closed) batcher.push(this.delivery(session, topic, payload, packet));
+        if (!session.closed) {
+          const id = packet.messageId as number;
+          const key = `${id}:${crc32(Buffer.concat([Buffer.from(topic), Buffer.from([0]), payload])).toString(36)}`;
+          const what = `MQTT topic ${topic}: message ${id} is not ${o.codec}; acknowledged and dropped`;
+          batcher.push(this.delivery(id, key, ++session.pos, packet.dup, () => decodePayload<T>(payload, o.codec), what));
+        }
         done(0);
       },
     });
@@ -133,6 +99,16 @@ export class MqttReceiver<T = string> extends Receiver<T> {
     client.connect();
   }
 
+  protected async disconnect(session: Session): Promise<void> {
+    const client = session.client;
+    if (client === undefined) return;
+    // A graceful end flushes the acknowledgements already written; a dead connection can't.
+    const ended = client.endAsync(false).catch(() => undefined);
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([ended, timer]);
+    client.end(true);
+  }
+
   /** Intercepts PUBACK/PUBREC: mqtt.js moves on to the next packet, the packet waits for {@link settle}. */
   private holdAcks(session: Session, client: MqttClient): void {
     const c = client as unknown as { _sendPacket: SendPacket };
@@ -148,19 +124,6 @@ export class MqttReceiver<T = string> extends Receiver<T> {
       }
       send(packet, cb, cbStorePut, noStore);
     };
-  }
-
-  private delivery(session: Session, topic: string, payload: Uint8Array, packet: IPublishPacket): Delivery<T, number> {
-    const id = packet.messageId as number;
-    const pos = ++session.pos;
-    const key = `${id}:${crc32(Buffer.concat([Buffer.from(topic), Buffer.from([0]), payload])).toString(36)}`;
-    if ((this.window as RedeliveryWindow).arrived(key, pos, packet.dup)) return { kind: "duplicate", key, pos, message: id };
-    try {
-      return { kind: "store", key, pos, record: decodePayload<T>(payload, this.options.codec), message: id };
-    } catch (err) {
-      this.reportError(`MQTT topic ${topic}: message ${id} is not ${this.options.codec}; acknowledged and dropped`, err);
-      return { kind: "rejected", key, pos, message: id };
-    }
   }
 
   /** Sends the held acknowledgements of a durable batch, in delivery order. */
@@ -187,17 +150,5 @@ export class MqttReceiver<T = string> extends Receiver<T> {
     } catch (err) {
       this.reportError(`MQTT topic ${topic}: a QoS 0 message is not ${this.options.codec}; dropped`, err);
     }
-  }
-
-  private storeFailed(session: Session, err: unknown): void {
-    if (session.closed || this.isStopped()) return;
-    this.lost(session, `MQTT ${this.options.clientId}: storing a block failed; reconnecting so the broker resends it`, err);
-  }
-
-  private lost(session: Session, message: string, err: unknown): void {
-    if (session.closed || this.session !== session) return;
-    session.closed = true;
-    // Always an error for listeners (a clean close has none of its own), coded, with the cause.
-    this.restart(message, new ReceiverError(ErrorCodes.SOURCE_UNAVAILABLE, err instanceof Error ? `${message}: ${err.message}` : message, err === undefined ? undefined : { cause: err }), this.options.reconnectDelay);
   }
 }

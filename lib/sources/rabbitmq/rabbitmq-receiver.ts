@@ -1,20 +1,15 @@
 import { createHash } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { ErrorCodes, ReceiverError } from "../../../errors.js";
-import { Receiver } from "../../receiver/receiver.js";
-import { AckingBatcher, type Delivery } from "../acking-batcher.js";
+import type { AckingBatcher, Delivery } from "../acking-batcher.js";
+import { AckingReceiver, type AckingSession } from "../acking-receiver.js";
 import { decodePayload, type MessageCodec } from "../message-codec.js";
 import { redact } from "../option-checks.js";
-import { RedeliveryWindow } from "../redelivery-window.js";
 import { checkRabbitMqOptions, type RabbitMqStreamOptions } from "./options.js";
 
-/** One connection of the receiver; `closed` once it is being replaced or stopped. */
-export interface Session {
-  closed: boolean;
+/** One connection of the receiver. */
+export interface Session extends AckingSession {
   connection?: ChannelModel;
   channel?: Channel;
-  /** The last "error" event: the "close" that follows reports it. */
-  error?: Error;
 }
 
 /**
@@ -25,7 +20,7 @@ export interface Session {
  *
  * A crash between the write and the acknowledgement makes RabbitMQ redeliver those messages, marked
  * redelivered. Each block's offset holds the identities of the messages whose acknowledgement may
- * not have reached the broker (see {@link RedeliveryWindow}); a redelivered message whose identity is
+ * not have reached the broker (see RedeliveryWindow); a redelivered message whose identity is
  * held is acknowledged and dropped. The identity is the AMQP `message-id` property when the
  * publisher set one, else a SHA-256 of the body: delivery tags are numbered per channel and start
  * again on every connection, so they cannot name a message across a crash. Without message ids,
@@ -36,63 +31,30 @@ export interface Session {
  * Connection loss restarts the receiver with backoff; the unacknowledged messages go back to the
  * queue and come again on the new connection.
  */
-export class RabbitMqReceiver<T = string> extends Receiver<T> {
+export class RabbitMqReceiver<T = string> extends AckingReceiver<T, ConsumeMessage, Session> {
   readonly url: string;
   readonly queue: string;
   readonly prefetch: number;
   readonly codec: MessageCodec;
-  private readonly reconnectDelay: number;
-  private window: RedeliveryWindow | undefined;
-  private session: Session | undefined;
-  private batcher: AckingBatcher<T, ConsumeMessage> | undefined;
-  private counts = { stored: 0, duplicates: 0 };
 
   constructor(options: RabbitMqStreamOptions) {
     const o = checkRabbitMqOptions(options);
-    super({ name: o.name ?? `RabbitMqReceiver(${o.queue})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) });
+    super({ name: o.name ?? `RabbitMqReceiver(${o.queue})`, ...(o.maxRate === undefined ? {} : { maxRate: o.maxRate }) }, o.prefetch, o.reconnectDelay);
     this.url = o.url;
     this.queue = o.queue;
     this.prefetch = o.prefetch;
     this.codec = o.codec;
-    this.reconnectDelay = o.reconnectDelay;
   }
 
-  /** Identities of stored messages that RabbitMQ may still redeliver (see {@link RedeliveryWindow}). */
-  get heldIdentities(): number {
-    return this.window?.size ?? 0;
+  protected newSession(): Session {
+    return { closed: false };
   }
 
-  /** Records made durable and redeliveries dropped by this receiver in this process. */
-  get counters(): { stored: number; duplicates: number } {
-    const b = this.batcher;
-    return { stored: this.counts.stored + (b?.stored ?? 0), duplicates: this.counts.duplicates + (b?.duplicates ?? 0) };
+  protected connectFailure(): string {
+    return `Cannot consume RabbitMQ queue ${this.queue} at ${redact(this.url)}; reconnecting`;
   }
 
-  onStart(): void {
-    // The window outlives connections; from the WAL only on the first start of this process.
-    this.window ??= RedeliveryWindow.restore(this.lastStoredOffset(), this.prefetch);
-    this.window.newConnection();
-    const session: Session = { closed: false };
-    this.session = session;
-    const batcher = new AckingBatcher<T, ConsumeMessage>(this, this.window, (batch) => this.settle(session, batch), (err) => this.storeFailed(session, err));
-    this.batcher = batcher;
-    this.connect(session, batcher).catch((err: unknown) => this.lost(session, `Cannot consume RabbitMQ queue ${this.queue} at ${redact(this.url)}; reconnecting`, err));
-  }
-
-  async onStop(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session === undefined) return;
-    session.closed = true;
-    // The write in flight must land before a new connection looks for duplicates.
-    await this.batcher?.close();
-    this.counts = this.counters;
-    this.batcher = undefined;
-    // Closing the connection gives every unacknowledged message back to the queue.
-    await session.connection?.close().catch(() => undefined);
-  }
-
-  private async connect(session: Session, batcher: AckingBatcher<T, ConsumeMessage>): Promise<void> {
+  protected async connect(session: Session, batcher: AckingBatcher<T, ConsumeMessage>): Promise<void> {
     const amqp = await import("amqplib");
     const connection = await (amqp.default ?? amqp).connect(this.url);
     session.connection = connection;
@@ -112,20 +74,17 @@ export class RabbitMqReceiver<T = string> extends Receiver<T> {
     await channel.prefetch(this.prefetch);
     await channel.consume(this.queue, (msg) => {
       if (msg === null) this.lost(session, `RabbitMQ cancelled the consumer of queue ${this.queue} (deleted?); reconnecting`, undefined);
-      else if (!session.closed) batcher.push(this.delivery(msg));
+      else if (!session.closed) {
+        const key = identityOf(msg);
+        const what = `RabbitMQ queue ${this.queue}: message ${key} is not ${this.codec}; rejected without requeue`;
+        batcher.push(this.delivery(msg, key, msg.fields.deliveryTag, msg.fields.redelivered, () => decodePayload<T>(msg.content, this.codec), what));
+      }
     }, { noAck: false });
   }
 
-  private delivery(msg: ConsumeMessage): Delivery<T, ConsumeMessage> {
-    const key = identityOf(msg);
-    const pos = msg.fields.deliveryTag;
-    if ((this.window as RedeliveryWindow).arrived(key, pos, msg.fields.redelivered)) return { kind: "duplicate", key, pos, message: msg };
-    try {
-      return { kind: "store", key, pos, record: decodePayload<T>(msg.content, this.codec), message: msg };
-    } catch (err) {
-      this.reportError(`RabbitMQ queue ${this.queue}: message ${key} is not ${this.codec}; rejected without requeue`, err);
-      return { kind: "rejected", key, pos, message: msg };
-    }
+  protected async disconnect(session: Session): Promise<void> {
+    // Closing the connection gives every unacknowledged message back to the queue.
+    await session.connection?.close().catch(() => undefined);
   }
 
   /** Acknowledges a durable batch: one `ack multiple` per run of stored messages, a `nack` per rejected one. */
@@ -148,18 +107,6 @@ export class RabbitMqReceiver<T = string> extends Receiver<T> {
     } catch {
       // The channel closed meanwhile: the broker redelivers, the window recognises them.
     }
-  }
-
-  private storeFailed(session: Session, err: unknown): void {
-    if (session.closed || this.isStopped()) return;
-    this.lost(session, `RabbitMQ queue ${this.queue}: storing a block failed; reconnecting so the broker redelivers it`, err);
-  }
-
-  private lost(session: Session, message: string, err: unknown): void {
-    if (session.closed || this.session !== session) return;
-    session.closed = true;
-    // Always an error for listeners (a clean close has none of its own), coded, with the cause.
-    this.restart(message, new ReceiverError(ErrorCodes.SOURCE_UNAVAILABLE, err instanceof Error ? `${message}: ${err.message}` : message, err === undefined ? undefined : { cause: err }), this.reconnectDelay);
   }
 }
 
