@@ -8,7 +8,6 @@
  *
  * Replay: DSTREAM_SEED=<seed printed> npx vitest run property-tests/mq-sigkill.test.ts
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,60 +16,27 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MQTT_URL, testTopic } from "../lib/sources/mqtt/test-broker.js";
 import { RABBITMQ_URL, testQueue } from "../lib/sources/rabbitmq/test-queue.js";
 import { serviceAvailable } from "../lib/test-support/services.js";
+import { runChild, type ChildRun } from "./support/child-job.js";
 import { prng, seedFor } from "./support/seed.js";
 
 const CHILD_TIMEOUT = 60_000;
 const root = mkdtempSync(join(tmpdir(), "dstream-mq-sigkill-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const job = fileURLToPath(new URL("./jobs/mq-job.ts", import.meta.url));
-const repo = fileURLToPath(new URL("../", import.meta.url));
 const rabbit = await serviceAvailable("rabbitmq");
 const mosquitto = await serviceAvailable("mosquitto");
 
-interface ChildRun {
-  killed: boolean;
-  crashPoint: string | undefined;
-  done: string | undefined;
-  /** Redeliveries the run dropped as duplicates (its last report). */
-  duplicates: number;
-  stderr: string;
-}
-
 /** Runs the job once; `killAfterMs`: the parent kills it that long after its first commit. */
-function runChild(env: Record<string, string>, killAfterMs: number | undefined): Promise<ChildRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", job], { cwd: repo, env: { ...process.env, ...env } });
-  const run: ChildRun = { killed: false, crashPoint: undefined, done: undefined, duplicates: 0, stderr: "" };
-  let buffered = "";
-  let killTimer: NodeJS.Timeout | undefined;
-  const guard = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT);
-  child.stderr.on("data", (d: Buffer) => (run.stderr += d.toString()));
-  child.stdout.on("data", (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const f = line.split(" ");
-      if (line.startsWith("crash-point ")) run.crashPoint = line;
-      else if (f[0] === "done") {
-        run.done = f[1];
-        run.duplicates = Number(f[2]);
-      } else if (f[0] === "commit") {
-        run.duplicates = Number(f[3]);
-        if (killAfterMs !== undefined && killTimer === undefined) killTimer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-      }
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(guard);
-      clearTimeout(killTimer);
-      run.killed = signal === "SIGKILL";
-      if (!run.killed && code !== 0) reject(new Error(`job exited with ${code}: ${run.stderr}`));
-      else if (run.killed && run.crashPoint === undefined && killAfterMs === undefined) reject(new Error(`job killed unexpectedly (timeout?): ${run.stderr}`));
-      else resolve(run);
-    });
-  });
+async function runJob(env: Record<string, string>, killAfterMs: number | undefined): Promise<ChildRun & { done: string | undefined; duplicates: number }> {
+  let done: string | undefined;
+  // Redeliveries the run dropped as duplicates: its last report.
+  let duplicates = 0;
+  const run = await runChild(job, env, killAfterMs, (line) => {
+    const f = line.split(" ");
+    if (f[0] === "done") done = f[1];
+    if (f[0] === "done" || f[0] === "commit") duplicates = Number(f[f[0] === "done" ? 2 : 3]);
+  }, CHILD_TIMEOUT);
+  return { ...run, done, duplicates };
 }
 
 /** Kills and restarts the job until it is done; then checks the sink holds 0..n-1 exactly once. */
@@ -94,7 +60,7 @@ async function killUntilDone(name: string, n: number, brokerEnv: Record<string, 
     if (runsLeft-- === 0) throw new Error(`job not done after ${plan.length + 5} runs; kills: ${kills.join("; ")}`);
     const step = plan.shift();
     const env = step !== undefined && "afterWrite" in step ? { ...base, DSTREAM_CRASH_AFTER_WRITE: String(step.afterWrite) } : base;
-    const run = await runChild(env, step !== undefined && "afterMs" in step ? step.afterMs : undefined);
+    const run = await runJob(env, step !== undefined && "afterMs" in step ? step.afterMs : undefined);
     if (run.killed) kills.push(run.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`);
     duplicates += run.duplicates;
     done = run.done;
@@ -139,7 +105,7 @@ describe("message-queue receivers under SIGKILL", () => {
     try {
       await topic.createSession(1);
       await topic.publish(Array.from({ length: n }, (_, i) => String(i)), 1);
-      await killUntilDone("mq-sigkill-mqtt", n, { DSTREAM_MQ: "mqtt", DSTREAM_MQ_URL: MQTT_URL, DSTREAM_MQ_TOPIC: topic.topic, DSTREAM_MQ_CLIENT: topic.clientId, DSTREAM_MQ_RATE: "150" });
+      await killUntilDone("mq-sigkill-mqtt", n, { DSTREAM_MQ: "mqtt", DSTREAM_MQ_URL: MQTT_URL, DSTREAM_MQ_TOPIC: topic.topic, DSTREAM_MQ_CLIENT: topic.clientId, DSTREAM_MQ_RATE: "100" });
     } finally {
       await topic.remove();
     }

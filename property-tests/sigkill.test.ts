@@ -9,7 +9,6 @@
  *
  * Replay: DSTREAM_SEED=<seed printed> npx vitest run property-tests/sigkill.test.ts
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { CRASH_POINTS, type CrashPoint } from "./jobs/kill-switch-kv.js";
 import { expectedCounts, keyOf } from "./jobs/numbered-source.js";
+import { runChild, type ChildRun } from "./support/child-job.js";
 import { deep, prng, seedFor } from "./support/seed.js";
 
 const RECORDS = deep ? 20_000 : 4_000;
@@ -28,51 +28,17 @@ const root = mkdtempSync(join(tmpdir(), "dstream-sigkill-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const job = fileURLToPath(new URL("./jobs/counting-job.ts", import.meta.url));
-const repo = fileURLToPath(new URL("../", import.meta.url));
-
-interface ChildRun {
-  killed: boolean;
-  crashPoint: string | undefined;
-  done: string | undefined;
-  commits: number;
-  stderr: string;
-}
 
 /**
  * Runs the job once. `crashAt`: the crash point it kills itself at; `killAfterMs`: the parent kills
  * it that long after its first commit.
  */
-function runChild(env: Record<string, string>, killAfterMs: number | undefined): Promise<ChildRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", job], { cwd: repo, env: { ...process.env, ...env } });
-  const run: ChildRun = { killed: false, crashPoint: undefined, done: undefined, commits: 0, stderr: "" };
-  let buffered = "";
-  let killTimer: NodeJS.Timeout | undefined;
-  const guard = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT);
-  child.stderr.on("data", (d: Buffer) => (run.stderr += d.toString()));
-  child.stdout.on("data", (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      if (line.startsWith("crash-point ")) run.crashPoint = line;
-      else if (line.startsWith("done ")) run.done = line.slice(5);
-      else if (line.startsWith("commit ")) {
-        run.commits++;
-        if (killAfterMs !== undefined && killTimer === undefined) killTimer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-      }
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(guard);
-      clearTimeout(killTimer);
-      run.killed = signal === "SIGKILL";
-      if (!run.killed && code !== 0) reject(new Error(`job exited with ${code}: ${run.stderr}`));
-      else if (run.killed && run.crashPoint === undefined && killAfterMs === undefined) reject(new Error(`job killed unexpectedly (timeout?): ${run.stderr}`));
-      else resolve(run);
-    });
-  });
+async function runJob(env: Record<string, string>, killAfterMs: number | undefined): Promise<ChildRun & { done: string | undefined }> {
+  let done: string | undefined;
+  const run = await runChild(job, env, killAfterMs, (line) => {
+    if (line.startsWith("done ")) done = line.slice(5);
+  }, CHILD_TIMEOUT);
+  return { ...run, done };
 }
 
 it(`a job SIGKILLed at crash points and at random moments keeps its sinks exactly-once`, async () => {
@@ -93,7 +59,7 @@ it(`a job SIGKILLed at crash points and at random moments keeps its sinks exactl
     if (runsLeft-- === 0) throw new Error(`job not done after ${plan.length + 5} runs; kills: ${kills.join("; ")}`);
     const step = plan.shift();
     const env = step !== undefined && "point" in step ? { ...base, DSTREAM_CRASH_AT: step.point, DSTREAM_CRASH_SKIP: String(Math.floor(random() * 3)) } : base;
-    const run = await runChild(env, step !== undefined && "afterMs" in step ? step.afterMs : undefined);
+    const run = await runJob(env, step !== undefined && "afterMs" in step ? step.afterMs : undefined);
     if (run.killed) kills.push(run.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`);
     done = run.done;
   }

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
 import type { ReceiverInputDStream } from "../receiver/receiver-input-dstream.js";
 import { StreamingContext } from "../streaming-context.js";
@@ -33,6 +33,12 @@ afterEach(async () => {
   await cleanup?.();
   cleanup = undefined;
 });
+
+// A safety net behind each test's finally: whatever happened, the brokers run again afterwards.
+afterAll(async () => {
+  if (rabbit && !(await listening(5672))) await run("rabbitmqctl", ["start_app"]).catch(() => undefined);
+  if (mosquitto && !(await listening(1883))) await run("mosquitto", ["-d", "-c", "/etc/mosquitto/mosquitto.conf"]).catch(() => undefined);
+}, 120_000);
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

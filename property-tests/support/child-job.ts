@@ -1,0 +1,51 @@
+/**
+ * Runs a job file in a child process (node --import tsx) for the SIGKILL tests and kills it: the
+ * job prints `crash-point …` before killing itself and `commit …` after each batch.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+
+/** How one run of the job ended. */
+export interface ChildRun {
+  killed: boolean;
+  /** The `crash-point …` line, when the job killed itself. */
+  crashPoint: string | undefined;
+  stderr: string;
+}
+
+/**
+ * Runs `job` once with `env` added. `killAfterMs`: the parent kills it that long after its first
+ * `commit` line. `onLine` sees every stdout line. Rejects when the job fails, or dies without a
+ * crash point or a parent kill (a timeout after `timeoutMs`).
+ */
+export function runChild(job: string, env: Record<string, string>, killAfterMs: number | undefined, onLine: (line: string) => void, timeoutMs = 30_000): Promise<ChildRun> {
+  const child = spawn(process.execPath, ["--import", "tsx", job], { cwd: repo, env: { ...process.env, ...env } });
+  const run: ChildRun = { killed: false, crashPoint: undefined, stderr: "" };
+  let buffered = "";
+  let killTimer: NodeJS.Timeout | undefined;
+  const guard = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  child.stderr.on("data", (d: Buffer) => (run.stderr += d.toString()));
+  child.stdout.on("data", (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith("crash-point ")) run.crashPoint = line;
+      else if (line.startsWith("commit ") && killAfterMs !== undefined && killTimer === undefined) killTimer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      onLine(line);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(guard);
+      clearTimeout(killTimer);
+      run.killed = signal === "SIGKILL";
+      if (!run.killed && code !== 0) reject(new Error(`job exited with ${code}: ${run.stderr}`));
+      else if (run.killed && run.crashPoint === undefined && killAfterMs === undefined) reject(new Error(`job killed unexpectedly (timeout?): ${run.stderr}`));
+      else resolve(run);
+    });
+  });
+}
