@@ -47,6 +47,9 @@ describe("zeroMqStream", () => {
     expect(errors[0]).toMatch(/a message is not json; dropped/);
     await clock.advance(1000);
     expect(got).toEqual(Array.from({ length: 101 }, (_, n) => n));
+    // The sender goes away: reported to listeners (ZeroMQ reconnects by itself when it is back).
+    push.close();
+    await vi.waitFor(() => expect(errors.some((e) => /disconnected from tcp:\/\/127\.0\.0\.1:\d+; ZeroMQ reconnects/.test(e))).toBe(true), WAIT);
   });
 
   it("SUB: takes the subscribed topics only", async () => {
