@@ -7,6 +7,7 @@
  * exactly-once sink (saveAsTextFiles) must hold every message exactly once.
  *
  * Replay: DSTREAM_SEED=<seed printed> npx vitest run property-tests/mq-sigkill.test.ts
+ * (DSTREAM_DEEP=1: more kills, and 20,000 RabbitMQ messages.)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ import { MQTT_URL, testTopic } from "../lib/sources/mqtt/test-broker.js";
 import { RABBITMQ_URL, testQueue } from "../lib/sources/rabbitmq/test-queue.js";
 import { serviceAvailable } from "../lib/test-support/services.js";
 import { runChild, type ChildRun } from "./support/child-job.js";
-import { prng, seedFor } from "./support/seed.js";
+import { deep, prng, seedFor } from "./support/seed.js";
 
 const CHILD_TIMEOUT = 60_000;
 const root = mkdtempSync(join(tmpdir(), "dstream-mq-sigkill-"));
@@ -49,8 +50,8 @@ async function killUntilDone(name: string, n: number, brokerEnv: Record<string, 
   const base = { ...brokerEnv, DSTREAM_JOB_DIR: dir, DSTREAM_JOB_OUT: out, DSTREAM_JOB_RECORDS: String(n) };
   // First the crash right after a durable block (the window's case), then random parent kills.
   const plan: ({ afterWrite: number } | { afterMs: number })[] = [];
-  for (let k = 0; k < 3; k++) plan.push({ afterWrite: 1 + Math.floor(random() * 4) });
-  for (let k = 0; k < 6; k++) plan.push({ afterMs: Math.floor(random() * 400) });
+  for (let k = 0; k < (deep ? 10 : 3); k++) plan.push({ afterWrite: 1 + Math.floor(random() * 4) });
+  for (let k = 0; k < (deep ? 30 : 6); k++) plan.push({ afterMs: Math.floor(random() * 400) });
 
   const kills: string[] = [];
   let duplicates = 0;
@@ -83,7 +84,7 @@ async function killUntilDone(name: string, n: number, brokerEnv: Record<string, 
 
 describe("message-queue receivers under SIGKILL", () => {
   it.skipIf(!rabbit)("RabbitMQ: every persistent message counted exactly once", async () => {
-    const n = 3000;
+    const n = deep ? 20_000 : 3000;
     const queue = await testQueue("dstream-sigkill");
     try {
       // Half with a message-id, half identified by a hash of the body.
@@ -96,7 +97,7 @@ describe("message-queue receivers under SIGKILL", () => {
     } finally {
       await queue.remove();
     }
-  }, 300_000);
+  }, deep ? 1_200_000 : 300_000);
 
   it.skipIf(!mosquitto)("MQTT QoS 1: every message counted exactly once", async () => {
     // Mosquitto queues at most 1000 messages for an offline session (max_queued_messages).
@@ -109,5 +110,5 @@ describe("message-queue receivers under SIGKILL", () => {
     } finally {
       await topic.remove();
     }
-  }, 300_000);
+  }, deep ? 1_200_000 : 300_000);
 });

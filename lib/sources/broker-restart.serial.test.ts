@@ -1,4 +1,5 @@
 /**
+ * (Runs alone, after the other tests: see vitest.config.ts.)
  * A broker restarted under a running job: the receiver reports the lost connection, reconnects
  * with backoff once the broker is back, and nothing it acknowledged is lost (nor counted twice).
  * Other test runs use these brokers too: the outage is kept short, and the broker is always
