@@ -35,7 +35,7 @@ async function runJob(env: Record<string, string>, killAfterMs: number | undefin
   const run = await runChild(job, env, killAfterMs, (line) => {
     const f = line.split(" ");
     if (f[0] === "done") done = f[1];
-    if (f[0] === "done" || f[0] === "commit") duplicates = Number(f[f[0] === "done" ? 2 : 3]);
+    if (f[0] === "duplicates") duplicates = Number(f[1]);
   }, CHILD_TIMEOUT);
   return { ...run, done, duplicates };
 }

@@ -3,8 +3,8 @@
  * RabbitMQ or MQTT receiver reads numbered messages; `saveAsTextFiles` (the exactly-once sink)
  * writes each batch's records; a running total (updateStateByKey) says when all N are in.
  * SystemClock, 100 ms batches, real LevelDB. It prints `commit <time> <total> <duplicates>` after
- * each batch (duplicates: redeliveries this process dropped) and `done <total>` (then exits 0)
- * once the total reaches N.
+ * each batch (duplicates: redeliveries this process dropped), `duplicates <n>` when that number
+ * grows, and `done <total>` (then exits 0) once the total reaches N.
  *
  * Environment: DSTREAM_JOB_DIR (checkpoint), DSTREAM_JOB_OUT (sink directory), DSTREAM_JOB_RECORDS
  * (N), DSTREAM_MQ ("rabbitmq" | "mqtt"), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE (RabbitMQ),
@@ -25,8 +25,14 @@ const rate = env.DSTREAM_MQ_RATE === undefined ? undefined : Number(env.DSTREAM_
 const crashAfter = Number(env.DSTREAM_CRASH_AFTER_WRITE ?? 0);
 
 let writes = 0;
-/** Counts durable blocks; at the k-th, dies before acknowledging it. */
-function maybeCrash(): void {
+let reported = 0;
+/**
+ * Before each durable batch is acknowledged: reports the redeliveries dropped so far (stdout to a
+ * pipe is synchronous on Linux, so a kill right after loses nothing), and at the k-th batch dies
+ * before acknowledging it.
+ */
+function settling(duplicates: number): void {
+  if (duplicates !== reported) process.stdout.write(`duplicates ${(reported = duplicates)}\n`);
   if (crashAfter > 0 && ++writes === crashAfter) {
     // stdout to a pipe is written synchronously on Linux; nothing after the kill runs, so the
     // acknowledgements of this block never leave.
@@ -37,14 +43,14 @@ function maybeCrash(): void {
 
 class CrashingRabbit extends RabbitMqReceiver<string> {
   protected override settle(session: RabbitSession, batch: readonly Delivery<string, never>[]): void {
-    maybeCrash();
+    settling(this.counters.duplicates);
     super.settle(session, batch);
   }
 }
 
 class CrashingMqtt extends MqttReceiver<string> {
   protected override settle(session: MqttSession, batch: readonly Delivery<string, number>[]): void {
-    maybeCrash();
+    settling(this.counters.duplicates);
     super.settle(session, batch);
   }
 }
