@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StreamingError } from "../errors.js";
 import { CODEC_VERSION, decodeValue, encodeValue } from "./codec.js";
+import { NotPlainDataError, notPlainData } from "./plain-data.js";
 import { crc32, crc32Table } from "./crc32.js";
 import { walKey } from "./keys.js";
 
@@ -32,8 +33,82 @@ describe("codec", () => {
     expect(Object.getPrototypeOf(out[1])).toBe(Object.prototype);
   });
 
-  it("writes -0 as 0 (msgpack integers have no negative zero)", () => {
-    expect(Object.is(decodeValue(KEY, encodeValue(-0)), 0)).toBe(true);
+  it("round-trips every plain-data type of API.md exactly: -0, NaN, Set, Date, typed arrays, lone surrogates", () => {
+    const lone = "a\ud800b";
+    const longLone = "x".repeat(100) + "\udc00";
+    const values: unknown[] = [
+      -0, [-0, 0], { z: -0 }, new Map([[-0, -0]]), NaN, -Infinity,
+      new Set([1, "a", [2]]), new Map([["s", new Set(["x"])]]),
+      new Date(1_700_000_000_123), new Date(-5), new Date(NaN),
+      new Uint8Array([1, 2, 255]), new Int16Array([-3, 4]), new Float64Array([1.5, -0]), new BigInt64Array([-5n]),
+      new Uint8ClampedArray([7]), new Float32Array([0.25]), new Uint32Array([2 ** 32 - 1]), new ArrayBuffer(3), Buffer.from("b"),
+      lone, longLone, [lone, longLone], { [lone]: lone, plain: 1 }, new Map([[lone, lone]]), new Set([lone]),
+      2n ** 64n, -(2n ** 64n) - 1n, 2 ** 53 + 2, -(2 ** 40),
+    ];
+    for (const v of values) {
+      const back = decodeValue(KEY, encodeValue(v));
+      expect(back, String(v)).toStrictEqual(v);
+      expect(Object.prototype.toString.call(back)).toBe(Object.prototype.toString.call(v));
+      if (typeof v === "object" && v !== null) expect(Object.getPrototypeOf(back)).toBe(Object.getPrototypeOf(v));
+    }
+    expect(Object.is(decodeValue(KEY, encodeValue(-0)), -0)).toBe(true);
+    expect(Object.is((decodeValue(KEY, encodeValue({ z: -0 })) as { z: number }).z, -0)).toBe(true);
+    expect(decodeValue(KEY, encodeValue(lone))).toBe(lone);
+    expect(Object.keys(decodeValue(KEY, encodeValue({ [lone]: 1 })) as object)).toEqual([lone]);
+  });
+
+  it("round-trips arbitrary structured values (fast-check anything, with -0 and lone surrogates)", () => {
+    const plain = fc.anything({
+      withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: false,
+      withObjectString: false, withBoxedValues: false, withSparseArray: false, stringUnit: "binary",
+    });
+    fc.assert(
+      fc.property(plain, (v) => {
+        const back = decodeValue(KEY, encodeValue(v));
+        expect(back).toStrictEqual(v);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses what is not plain data with a TypeError naming the path and what was found", () => {
+    class Point {
+      constructor(readonly x: number) {}
+      norm(): number {
+        return Math.abs(this.x);
+      }
+    }
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = { back: circular };
+    const cases: [unknown, RegExp][] = [
+      [[1, () => 2], /^a function at \[1\]/],
+      [{ s: Symbol("x") }, /^a symbol \(Symbol\(x\)\) at \.s/],
+      [[{ p: new Point(1) }], /^an instance of class Point \(with methods norm\).* at \[0\]\.p/],
+      [circular, /^a circular reference .* at \.self\.back/],
+      [new Map([["k", new Error("e")]]), /instance of class Error.* at <value 0>/],
+      [Object.create(null), /null prototype/],
+      [{ "my key": /re/ }, /instance of class RegExp.* at \["my key"\]/],
+    ];
+    for (const [v, message] of cases) {
+      expect(() => encodeValue(v)).toThrow(TypeError);
+      expect(() => encodeValue(v)).toThrow(message);
+      expect(notPlainData(v)).toBeInstanceOf(NotPlainDataError);
+    }
+    const deep: unknown[] = [];
+    let at = deep;
+    for (let i = 0; i < 1000; i++) at.push((at = []));
+    expect(decodeValue(KEY, encodeValue(deep))).toEqual(deep);
+  });
+
+  it("reads values written by format 1 (the golden checkpoint's format)", () => {
+    const v1 = Buffer.from("0138a5343e9482a16101d30000000000000002d4724091a17893d40000c0c3c4020102d7ff1d5353006553f100a2c3a9", "hex");
+    expect(v1[0]).toBe(1);
+    expect(decodeValue(KEY, v1)).toStrictEqual([
+      new Map<unknown, unknown>([["a", 1], [2n, { x: [undefined, null, true] }]]),
+      Buffer.from([1, 2]),
+      new Date(1_700_000_000_123),
+      "é",
+    ]);
   });
 
   it("round-trips arbitrary JSON-like values, bigints and undefined in arrays", () => {

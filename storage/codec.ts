@@ -1,16 +1,28 @@
 /**
- * The value codec: the only msgpackr import in the project. A stored value is
- * `[format version: 1 byte][CRC-32 of the payload: 4 bytes BE][msgpackr payload]`, so a torn,
- * truncated or bit-flipped value, or one written by a newer format, is caught on read and reported
- * with its key instead of decoding into wrong data.
+ * The value codec: the only msgpackr imports in the project (here and in `escape.ts`). A stored
+ * value is `[format version: 1 byte][CRC-32 of the payload: 4 bytes BE][msgpackr payload]`, so a
+ * torn, truncated or bit-flipped value, or one written by a newer format, is caught on read and
+ * reported with its key instead of decoding into wrong data.
+ *
+ * Every value is checked to be plain data before it is packed (`plain-data.ts`): what would not
+ * come back as it was is refused with a TypeError, never written.
  */
 import { Packr } from "msgpackr";
 import { ErrorCodes, StorageError } from "../errors.js";
 import { crc32 } from "./crc32.js";
+import { escapeValue } from "./escape.js";
 import { printKey } from "./keys.js";
+import { scanPlainData } from "./plain-data.js";
 
-/** The format version this build writes and the only one it reads. */
-export const CODEC_VERSION = 1;
+/**
+ * The format version this build writes. Version 1 wrote Sets as arrays, typed arrays as Buffers,
+ * -0 as 0 and lone surrogates as U+FFFD; version 2 keeps them. Version 2 only adds extensions a
+ * version-1 payload never holds, so one reader decodes both (golden-v1 is read as it was).
+ */
+export const CODEC_VERSION = 2;
+
+/** The oldest format version this build reads. */
+export const OLDEST_CODEC_VERSION = 1;
 
 const HEADER = 5;
 
@@ -27,20 +39,26 @@ const HEADER = 5;
  *   bigints on read, so a bigint never comes back as a number. Numbers stay numbers.
  * - undefined (also inside arrays, as in `[key, undefined]`) round-trips through msgpackr's own
  *   extension; Buffers come back as Buffers, Dates as Dates.
- * - moreTypes/structuredClone stay off: reference tracking costs time on every block and the
- *   engine's values are trees.
+ * - moreTypes: true (format 2). Sets come back as Sets, typed arrays and ArrayBuffers as what they
+ *   were (format 1 wrote a Set as an array: a Set state failed the first batch after recovery).
+ * - structuredClone stays off: reference tracking costs a Map entry per object on every block,
+ *   and plain data is a tree (cycles are refused by the plain-data check).
+ * - -0 and strings that are not well-formed UTF-16 go through `escape.ts`.
  */
 const packr = new Packr({
   useRecords: true,
   mapsAsObjects: false,
   useBigIntExtension: true,
   int64AsType: "bigint",
-  moreTypes: false,
+  moreTypes: true,
 });
 
-/** Encodes a value with its format version and checksum. */
+/**
+ * Encodes a value with its format version and checksum. Throws a `NotPlainDataError` (a
+ * TypeError naming the path) for a value that is not plain data; nothing is written then.
+ */
 export function encodeValue(value: unknown): Buffer {
-  const payload = packr.pack(value);
+  const payload = packr.pack(scanPlainData(value) ? escapeValue(value) : value);
   const out = Buffer.allocUnsafe(HEADER + payload.length);
   out[0] = CODEC_VERSION;
   out.writeUInt32BE(crc32(payload), 1);
@@ -56,8 +74,9 @@ export function encodeValue(value: unknown): Buffer {
 export function decodeValue(key: string | Uint8Array, buf: Uint8Array): unknown {
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (bytes.length < HEADER + 1) throw corrupt(key, `is ${bytes.length} bytes, shorter than any value`);
-  if (bytes[0] !== CODEC_VERSION) {
-    throw corrupt(key, `has format version ${bytes[0]}; this build reads version ${CODEC_VERSION}`);
+  const version = bytes[0]!;
+  if (version < OLDEST_CODEC_VERSION || version > CODEC_VERSION) {
+    throw corrupt(key, `has format version ${version}; this build reads versions ${OLDEST_CODEC_VERSION} to ${CODEC_VERSION}`);
   }
   const payload = bytes.subarray(HEADER);
   const expected = bytes.readUInt32BE(1);

@@ -1,3 +1,4 @@
+import { checkStateValue } from "./plain-state.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
 import { DStream, KeyedState, PerBatchDStream, StateImpl, initialEntries, type KeyedDelta, type StateOperator, type StateSpec } from "./internal.js";
@@ -55,7 +56,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStat
     // State already holds this batch: computing it again would apply it twice.
     if (this.committedThrough !== undefined && time <= this.committedThrough) return undefined;
     if (this.pendingInitial !== undefined) {
-      for (const [k, s] of this.pendingInitial) this.state.set(k, { value: s, updatedAt: time });
+      for (const [k, s] of this.pendingInitial) {
+        checkStateValue(s, k, "mapWithState initial state");
+        this.state.set(k, { value: s, updatedAt: time });
+      }
       this.pendingInitial = undefined;
     }
     const fn = this.spec.mappingFunction;
@@ -67,7 +71,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStat
       st.wrap(current !== undefined, current?.value);
       const out = fn(k, v, st, time);
       if (st.removed) this.state.delete(k);
-      else if (st.updated || (st.exists() && timeout !== undefined)) this.state.set(k, { value: st.get(), updatedAt: time });
+      else if (st.updated || (st.exists() && timeout !== undefined)) {
+        if (st.updated) checkStateValue(st.get(), k, "mapWithState");
+        this.state.set(k, { value: st.get(), updatedAt: time });
+      }
       if (out !== undefined) mapped.push(out);
     });
     if (timeout !== undefined) {

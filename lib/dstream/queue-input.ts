@@ -1,4 +1,5 @@
 import { RDD } from "../rdd/rdd.js";
+import { notPlainRecord } from "../receiver/plain-records.js";
 import type { Time } from "../time.js";
 import { InputDStream, type DStream } from "./internal.js";
 
@@ -20,12 +21,23 @@ export class QueueInputDStream<T> extends InputDStream<T, QueuePlan<T>> {
     private readonly defaultBatch: T[] | undefined,
   ) {
     super(ssc);
+    const bad = defaultBatch === undefined ? undefined : notPlainRecord(defaultBatch, "queueStream(queue, { defaultBatch })");
+    if (bad !== undefined) throw bad;
   }
 
-  plan(): QueuePlan<T> {
+  /**
+   * Takes the next array(s). Their records go into the batch record (the WAL of this input), so a
+   * record that is not plain data (API.md) fails the batch with a TypeError naming it, before
+   * anything is written, and the array stays at the head of the queue.
+   */
+  plan(time: Time): QueuePlan<T> {
     if (this.queue.length === 0) return { parts: this.defaultBatch === undefined ? [] : [[...this.defaultBatch]] };
-    const taken = this.oneAtATime ? this.queue.splice(0, 1) : this.queue.splice(0);
-    return { parts: taken.map((a) => [...a]) };
+    const n = this.oneAtATime ? 1 : this.queue.length;
+    for (let i = 0; i < n; i++) {
+      const bad = notPlainRecord(this.queue[i]!, `queueStream: batch ${time} ms, array ${i} of the queue`);
+      if (bad !== undefined) throw bad;
+    }
+    return { parts: this.queue.splice(0, n).map((a) => [...a]) };
   }
 
   materialize(_time: Time, plan: QueuePlan<T>): RDD<T> {

@@ -1,3 +1,4 @@
+import { checkStateValue } from "./plain-state.js";
 import { KeyMap } from "../rdd/key-map.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
@@ -65,7 +66,10 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
     state.forEach((s, k) => {
       const next = update(none ? [] : (grouped.get(k) ?? []), s, k, time);
       if (next === undefined) state.delete(k);
-      else if (next !== s || (typeof next === "object" && next !== null) || typeof next === "function") state.set(k, next);
+      else if (next !== s || (typeof next === "object" && next !== null) || typeof next === "function") {
+        checkStateValue(next, k, "updateStateByKey");
+        state.set(k, next);
+      }
     });
     for (const [k, values] of fresh) this.apply(k, values, undefined, time);
     return RDD.fromPartitions([state.snapshot()]);
@@ -74,12 +78,18 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
   private apply(k: K, values: V[], s: S | undefined, time: Time): void {
     const next = this.update(values, s, k, time);
     if (next === undefined) this.state.delete(k);
-    else this.state.set(k, next);
+    else {
+      checkStateValue(next, k, "updateStateByKey");
+      this.state.set(k, next);
+    }
   }
 
   private applyInitial(): void {
     if (this.pendingInitial === undefined) return;
-    for (const [k, s] of this.pendingInitial) this.state.set(k, s);
+    for (const [k, s] of this.pendingInitial) {
+      checkStateValue(s, k, "updateStateByKey initial state");
+      this.state.set(k, s);
+    }
     this.pendingInitial = undefined;
   }
 

@@ -1,4 +1,5 @@
 import { ErrorCodes, ReceiverError } from "../../errors.js";
+import { notPlain, notPlainRecord } from "./plain-records.js";
 import { requireRate } from "./rate-limiter.js";
 import type { ReceiverSupervisor } from "./supervisor.js";
 
@@ -37,22 +38,31 @@ export abstract class Receiver<T> {
   abstract onStop(): void | Promise<void>;
 
   /**
-   * Stores one record. It is buffered and cut into a block every `blockInterval`; a crash before
-   * its block is written loses it (as in Spark). Use `storeMany` for records that must not be lost.
+   * Stores one record. Throws a TypeError (and stores nothing) for a record that is not plain
+   * data (API.md), naming what was found. It is buffered and cut into a block every
+   * `blockInterval`; a crash before its block is written loses it (as in Spark). Use `storeMany` for
+   * records that must not be lost.
    */
   store(item: T): void {
-    this.bound("store").store(item);
+    const sup = this.bound("store");
+    const bad = notPlain(item, `Receiver ${this.name}: store(record)`, "the record");
+    if (bad !== undefined) throw bad;
+    sup.store(item);
   }
 
   /**
    * Stores `items` as one block. Resolves once the block, and `offset` if given, are durable in one
    * atomic write (a synced WAL append with a checkpoint directory; in memory without one). Rejects
-   * with DSTREAM_RECEIVER_STOPPED after the receiver stopped. Waits for `maxRate`.
+   * with DSTREAM_RECEIVER_STOPPED after the receiver stopped, and with a TypeError naming the first
+   * record that is not plain data (API.md; none of `items` is stored then). Waits for `maxRate`.
    */
   storeMany(items: T[], options?: { offset?: unknown }): Promise<void> {
     if (!Array.isArray(items)) return Promise.reject(new TypeError(`storeMany(items) expects an array; got ${typeof items}`));
     const sup = this.supervisor;
     if (sup === undefined) return Promise.reject(notAttached("storeMany"));
+    const what = `Receiver ${this.name}: storeMany(records, options)`;
+    const bad = notPlainRecord(items, what) ?? (options === undefined ? undefined : notPlain(options.offset, what, "the offset"));
+    if (bad !== undefined) return Promise.reject(bad);
     return sup.storeMany(items, options !== undefined && "offset" in options ? { offset: options.offset, hasOffset: true } : { hasOffset: false });
   }
 
