@@ -3,7 +3,8 @@
  * - `-0`: msgpack integers have no sign of zero, and msgpackr writes -0 as the integer 0;
  * - strings that are not well-formed UTF-16 (a lone surrogate): UTF-8 cannot hold them, and
  *   msgpackr would write U+FFFD instead; they are stored as their UTF-16 code units;
- * - plain objects with such a string as a key: stored as their entries.
+ * - plain objects with such a string as a key, or with an own "__proto__" key (JSON.parse makes
+ *   those; msgpackr reads that key back as "__proto_"): stored as their entries.
  * `escapeValue` copies a value, replacing these by marker instances the extensions write; reading
  * gives the original values back. Only values that need it are copied (`scanPlainData` says which),
  * so ordinary values pay nothing here.
@@ -47,7 +48,8 @@ addExtension({
   write: (o: EscapedObject) => o.entries,
   read: (entries: [string, unknown][]) => {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of entries) out[k] = v;
+    // defineProperty: an assignment to "__proto__" would set the prototype instead.
+    for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     return out;
   },
 });
@@ -84,7 +86,7 @@ function escapeObject(o: object): unknown {
   if (proto === Object.prototype) {
     const rec = o as Record<string, unknown>;
     let plainKeys = true;
-    for (const k in rec) if (!wellFormed(k)) plainKeys = false;
+    for (const k in rec) if (k === "__proto__" || !wellFormed(k)) plainKeys = false;
     if (!plainKeys) return new EscapedObject(Object.keys(rec).map((k) => [escapeValue(k), escapeValue(rec[k])]));
     const out: Record<string, unknown> = {};
     for (const k in rec) out[k] = escapeValue(rec[k]);

@@ -6,7 +6,7 @@
  * as undefined) or make the write fail, so it is refused before it enters the engine.
  *
  * One walk both checks a value and finds what msgpack cannot say directly (-0, strings that are
- * not well-formed UTF-16): the codec escapes those (see `escape.ts`).
+ * not well-formed UTF-16, an own "__proto__" key): the codec escapes those (see `escape.ts`).
  */
 
 /** A value that is not plain data; `path` says where (`[3].user.tags`), `found` what. */
@@ -35,8 +35,8 @@ const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): bo
 class TooDeep {}
 
 /**
- * Checks that `value` is plain data. Returns true when it holds a `-0` or a string (value or key)
- * that is not well-formed UTF-16, which the codec must escape; throws {@link NotPlainDataError}
+ * Checks that `value` is plain data. Returns true when it holds a `-0`, a string (value or key)
+ * that is not well-formed UTF-16 or an own "__proto__" key, which the codec must escape; throws {@link NotPlainDataError}
  * naming the path and what was found otherwise.
  */
 export function scanPlainData(value: unknown): boolean {
@@ -110,7 +110,7 @@ function walkObject(o: object, depth: number, ancestors: Set<object> | undefined
     } else if (proto === Object.prototype) {
       const rec = o as Record<string, unknown>;
       for (const k in rec) {
-        if (!wellFormed(k)) escape = true;
+        if (k === "__proto__" || !wellFormed(k)) escape = true;
         escape = child(rec[k], d, ancestors, k) || escape;
       }
     } else if (proto === Map.prototype) {
