@@ -2,6 +2,8 @@
  * A {@link KvStore} wrapper for crash tests: from the k-th `write` call on, writes never happen and
  * reject with {@link SimulatedCrash}, as if the process died at that instant. LevelDB batches are
  * atomic, so "died during write k" and "died just before write k" leave the same data behind.
+ * It can also fail chosen writes with a given error (a full disk, an I/O error) while the process
+ * lives on.
  */
 import type { KvOp, KvStore, KvWriteOptions } from "./kv.js";
 import { PassThroughKv } from "./pass-through-kv.js";
@@ -28,11 +30,17 @@ export class SimulatedCrash extends Error {
 export interface FaultOptions {
   /** 0-based index of the first write that crashes; omit to count writes without crashing. */
   crashAtWrite?: number;
+  /**
+   * Called before write `n` (0-based) happens: the error it returns is thrown instead of writing
+   * (e.g. the `StorageError` LevelKv gives on ENOSPC); undefined lets the write through.
+   */
+  failWrite?: (n: number) => unknown;
 }
 
 /** Passes calls to `inner`, counting writes and crashing at the chosen one. */
 export class FaultInjectingKv extends PassThroughKv {
   #crashAt: number;
+  readonly #failWrite: ((n: number) => unknown) | undefined;
   /** Number of `write` calls made so far, crashed ones included. */
   writes = 0;
   /** True once a write has crashed. */
@@ -41,6 +49,7 @@ export class FaultInjectingKv extends PassThroughKv {
   constructor(inner: KvStore, options: FaultOptions = {}) {
     super(inner);
     this.#crashAt = options.crashAtWrite ?? Infinity;
+    this.#failWrite = options.failWrite;
   }
 
   /** Crashes now: every later write never happens, as if the process had just died. */
@@ -55,6 +64,8 @@ export class FaultInjectingKv extends PassThroughKv {
       this.crashed = true;
       throw new SimulatedCrash(n);
     }
+    const failure = this.#failWrite?.(n);
+    if (failure !== undefined) throw failure;
     return this.inner.write(ops, options);
   }
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, StorageError } from "../../errors.js";
+import { ErrorCodes, StorageError, StreamingError } from "../../errors.js";
 import type { BlockStore } from "./block-store.js";
 
 /** A batch's share of one receiver's blocks: the range `[fromSeq, toSeq)` and its record count. */
@@ -90,8 +90,11 @@ export class ReceivedBlocks {
         got = await this.store.append(this.streamId, records, offset === undefined ? { sync } : { offset, sync });
       } catch (err) {
         // A block we could not log can't be planned: the next plan fails and the context stops,
-        // keeping everything acknowledged before it.
-        this.failure ??= new StorageError(ErrorCodes.STORAGE_IO, `Receiver stream ${this.streamId}: writing block ${seq} to the write-ahead log failed`, { cause: err });
+        // keeping everything acknowledged before it. The storage's own code (a full disk is
+        // STORAGE_FULL) is kept: it tells the operator what to do.
+        const code = StreamingError.is(err) && err.code.startsWith("DSTREAM_STORAGE_") ? err.code : ErrorCodes.STORAGE_IO;
+        const why = code === ErrorCodes.STORAGE_FULL ? ": the disk is full; free space and restart the job" : " failed";
+        this.failure ??= new StorageError(code, `Receiver stream ${this.streamId}: writing block ${seq} to the write-ahead log${why}`, { cause: err });
         throw this.failure;
       }
       if (got.seq !== seq) {
