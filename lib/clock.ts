@@ -51,6 +51,7 @@ export class ManualClock implements SchedulingClock {
   private advancing: Promise<void> = Promise.resolve();
 
   constructor(startTime = 0) {
+    if (typeof startTime !== "number") throw new TypeError(`ManualClock(startTime) expects a number of ms; got ${typeof startTime}`);
     if (!Number.isFinite(startTime)) throw new RangeError(`ManualClock(startTime) expects a finite number; got ${startTime}`);
     this.time = startTime;
   }
@@ -61,6 +62,7 @@ export class ManualClock implements SchedulingClock {
 
   /** Moves the time forward by `ms`, running every timer due on the way. */
   advance(ms: Duration): Promise<void> {
+    if (typeof ms !== "number") throw new TypeError(`ManualClock.advance(ms) expects a number of ms; got ${typeof ms}`);
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`ManualClock.advance(ms) expects a non-negative number; got ${ms}`);
     // Calls made without awaiting the previous one still run one after the other.
     const run = this.advancing.then(() => this.runUntil(this.time + ms));

@@ -65,6 +65,7 @@ export class StreamingContext {
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("new StreamingContext(options) expects { batchDuration, … }");
     this.batchDuration = requirePositiveDuration(options.batchDuration, "batchDuration");
+    if (options.appName !== undefined && typeof options.appName !== "string") throw new TypeError(`appName must be a string; got ${typeof options.appName}`);
     this.appName = options.appName ?? "dstream";
     this.blockInterval = requirePositiveDuration(options.blockInterval ?? 200, "blockInterval");
     this.clock = schedulingClock(options.clock ?? new SystemClock());
@@ -281,6 +282,7 @@ export class StreamingContext {
 
   /** Waits up to `ms` (wall-clock) for the context to stop; true when it stopped. Rejects like awaitTermination. */
   async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
+    if (typeof ms !== "number") throw new TypeError(`awaitTerminationOrTimeout(ms) expects a number of ms; got ${typeof ms}`);
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`awaitTerminationOrTimeout(ms) expects a non-negative number; got ${ms}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));

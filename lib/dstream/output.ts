@@ -1,6 +1,7 @@
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RDD } from "../rdd/rdd.js";
+import { describe } from "../rdd/validate.js";
 import type { Time } from "../time.js";
 import { ForEachDStream, type DStream } from "./internal.js";
 
@@ -26,6 +27,7 @@ export function formatPrint(rdd: RDD<unknown>, time: Time, num: number): string 
 
 /** Registers `print(num)` on `stream`. */
 export function printStream<T>(stream: DStream<T>, num: number): void {
+  if (typeof num !== "number") throw new TypeError(`print(num) expects a number of elements; got ${describe(num)}`);
   if (!Number.isInteger(num) || num < 0) throw new RangeError(`print(num) expects a non-negative integer; got ${String(num)}`);
   new ForEachDStream(stream, (rdd, time) => console.log(formatPrint(rdd as RDD<unknown>, time, num)), "print", `print(${num})`);
 }

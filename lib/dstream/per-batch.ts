@@ -1,4 +1,5 @@
 import { RDD } from "../rdd/rdd.js";
+import { requireNumPartitions } from "../rdd/validate.js";
 import type { Duration, Time } from "../time.js";
 import { DStream, checkFunction } from "./internal.js";
 
@@ -70,9 +71,7 @@ export class GlommedDStream<T> extends PerBatchDStream<T, T[]> {
 /** `repartition`. */
 export class RepartitionedDStream<T> extends PerBatchDStream<T, T> {
   constructor(parent: DStream<T>, numPartitions: number) {
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`repartition(numPartitions) expects a positive integer; got ${String(numPartitions)}`);
-    }
+    requireNumPartitions(numPartitions, "repartition(numPartitions)");
     super(parent, (rdd) => rdd.repartition(numPartitions));
   }
 }

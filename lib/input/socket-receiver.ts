@@ -1,4 +1,5 @@
 import { Socket } from "node:net";
+import { describe } from "../rdd/validate.js";
 import { Receiver } from "../receiver/receiver.js";
 import { LineSplitter } from "./line-splitter.js";
 
@@ -27,6 +28,7 @@ export class SocketReceiver extends Receiver<string> {
   ) {
     super({ name: options.name ?? `SocketReceiver(${host}:${port})`, ...(options.maxRate === undefined ? {} : { maxRate: options.maxRate }) });
     if (typeof host !== "string" || host.length === 0) throw new TypeError(`socketTextStream(host, port) expects a host name; got ${String(host)}`);
+    if (typeof port !== "number") throw new TypeError(`socketTextStream(host, port) expects a port number; got ${describe(port)}`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream(host, port) expects a port in 1..65535; got ${String(port)}`);
     this.reconnectDelay = options.reconnectDelay ?? 2000;
   }

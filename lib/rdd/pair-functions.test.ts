@@ -96,7 +96,7 @@ describe("pair actions and partitioning", () => {
     expect(out.flat()).toHaveLength(4);
     expect(out[p.getPartition("a")]?.filter(([k]) => k === "a")).toEqual([["a", 1], ["a", 3]]);
     expect(r.partitionBy(1).collect()).toEqual(r.collect());
-    expect(() => r.partitionBy(undefined as never)).toThrow(RangeError);
+    expect(() => r.partitionBy(undefined as never)).toThrow(TypeError);
   });
 
   it("gives empty results on empty RDDs", () => {

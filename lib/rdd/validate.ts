@@ -31,9 +31,10 @@ export function requireFunction(fn: unknown, what: string): void {
   }
 }
 
-/** Throws a `RangeError` unless `n` is a whole number ≥ 1. */
+/** Throws a `TypeError` unless `n` is a number, a `RangeError` unless it is a whole number ≥ 1. */
 export function requireNumPartitions(n: unknown, what: string): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+  if (typeof n !== "number") throw new TypeError(`${what} expects numPartitions to be a number; got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(`${what} expects numPartitions to be a whole number ≥ 1; got ${describe(n)}`);
   }
   return n;
@@ -44,9 +45,10 @@ export function numPartitionsOr(n: unknown, fallback: number, what: string): num
   return n === undefined ? Math.max(1, fallback) : requireNumPartitions(n, what);
 }
 
-/** Throws a `RangeError` unless `n` is a whole number ≥ 0. */
+/** Throws a `TypeError` unless `n` is a number, a `RangeError` unless it is a whole number ≥ 0. */
 export function requireCount(n: unknown, what: string): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+  if (typeof n !== "number") throw new TypeError(`${what} expects a number; got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 0) {
     throw new RangeError(`${what} expects a whole number ≥ 0; got ${describe(n)}`);
   }
   return n;

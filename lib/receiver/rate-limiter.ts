@@ -1,4 +1,5 @@
 import type { SchedulingClock } from "../clock.js";
+import { describe } from "../rdd/validate.js";
 
 /**
  * A token bucket of `rate` records per second on the context's clock, shared by a receiver's
@@ -50,7 +51,8 @@ export class RateLimiter {
 /** Checks a `maxRate` option: a positive, finite number of records per second. */
 export function requireRate(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+  if (typeof value !== "number") throw new TypeError(`Receiver maxRate must be a number of records per second (or left out for no limit); got ${describe(value)}`);
+  if (!Number.isFinite(value) || value <= 0) {
     throw new RangeError(`Receiver maxRate must be a positive number of records per second (or left out for no limit); got ${String(value)}`);
   }
   return value;

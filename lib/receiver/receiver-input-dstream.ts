@@ -6,6 +6,15 @@ import { ReceivedBlocks, type BlockRange } from "./received-blocks.js";
 import type { Receiver } from "./receiver.js";
 import { ReceiverSupervisor } from "./supervisor.js";
 
+/** Throws a TypeError saying what a receiver is unless `r` looks like one (before the stream registers). */
+function requireReceiver(r: unknown): void {
+  const ok = typeof r === "object" && r !== null && ["onStart", "onStop", "attach", "store", "storeMany"].every((m) => typeof (r as Record<string, unknown>)[m] === "function");
+  if (!ok) {
+    const got = r === null ? "null" : typeof r !== "object" ? typeof r : `an object without ${["onStart", "onStop", "attach"].filter((m) => typeof (r as Record<string, unknown>)[m] !== "function").join(", ") || "Receiver's methods"}`;
+    throw new TypeError(`receiverStream(receiver) expects a Receiver: an instance of a class that extends Receiver and implements onStart() and onStop(); got ${got}`);
+  }
+}
+
 /** A receiver stream's batch plan: the range of the receiver's blocks the batch holds. */
 export type ReceiverPlan = BlockRange;
 
@@ -29,6 +38,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
   private readonly committed: { time: Time; fromSeq: number }[] = [];
 
   constructor(ssc: DStream<T>["ssc"], receiver: Receiver<T>, options: ReceiverStreamOptions = {}) {
+    requireReceiver(receiver);
     super(ssc);
     this.receiver = receiver;
     this.explicitStore = options.blockStore;
