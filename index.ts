@@ -9,7 +9,7 @@ export type { StreamingContextOptions } from "./lib/streaming-context.js";
 export { RDD } from "./lib/rdd/rdd.js";
 export { DStream, MapWithStateDStream, StateSpec, InputDStream } from "./lib/dstream/internal.js";
 export type { State, MappingFunction, ForeachFunction } from "./lib/dstream/internal.js";
-export type { StreamingListener, BatchInfo, OutputOperationInfo, ReceiverInfo } from "./lib/listener.js";
+export type { StreamingListener, BatchInfo, OutputOperationInfo, ReceiverInfo, InputFileInfo } from "./lib/listener.js";
 export { EventTimeDStream } from "./lib/dstream/internal.js";
 export type { EventWindow, WindowOption, WindowedReduceOptions, OutputMode, WatermarkOptions } from "./lib/dstream/internal.js";
 export type { EventTimeInfo } from "./lib/listener.js";

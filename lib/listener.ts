@@ -57,6 +57,18 @@ export interface ReceiverInfo {
   lastErrorTime?: number;
 }
 
+/** A file a `textFileStream` processed that changed afterwards (its change is not processed). */
+export interface InputFileInfo {
+  streamId: number;
+  directory: string;
+  name: string;
+  /** Its size when its batch took it (undefined when only its name was recorded). */
+  processedSize?: number | undefined;
+  size: number;
+  /** Context-clock time at which the change was seen. */
+  time: number;
+}
+
 /** Callbacks for the life of a streaming context; every member is optional. */
 export interface StreamingListener {
   onStreamingStarted?(e: { time: number }): void;
@@ -68,6 +80,8 @@ export interface StreamingListener {
   onReceiverStarted?(e: { receiverInfo: ReceiverInfo }): void;
   onReceiverError?(e: { receiverInfo: ReceiverInfo }): void;
   onReceiverStopped?(e: { receiverInfo: ReceiverInfo }): void;
+  /** A file a textFileStream already processed changed (appended, rewritten): the change is lost. */
+  onInputFileChanged?(e: { fileInfo: InputFileInfo }): void;
 }
 
 type EventName = keyof StreamingListener;

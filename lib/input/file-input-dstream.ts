@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
@@ -6,6 +7,7 @@ import { InputDStream, type DStream } from "../dstream/internal.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Time } from "../time.js";
 import { splitLines } from "./line-splitter.js";
+import { StableFiles } from "./stable-files.js";
 
 /** One file of a batch: its name in the directory and the bytes the batch reads. */
 export interface FileEntry {
@@ -28,25 +30,39 @@ export interface FilePlan {
 export interface FileStreamOptions {
   /** Only files that appear after start (default true); false also takes the files already there. */
   newFilesOnly?: boolean;
-  /** A file counts as written once its size has not changed for this long (real time); default 1000 ms. */
+  /**
+   * A file is taken once its size and modification time have not changed for this long, measured
+   * on the context's clock (so a ManualClock drives it in tests); default 1000 ms. A writer that
+   * pauses for longer than this gets its file taken as it is: write elsewhere and move files in
+   * whole. A file that changes after it was taken is reported (`onInputFileChanged`, and a line on
+   * stderr), never read again.
+   */
   writeFinishMs?: number;
+}
+
+/** What a processed file looked like when its batch took it (size and mtime, when known). */
+interface TakenFile {
+  size?: number;
+  mtimeMs?: number;
 }
 
 /**
  * `ssc.textFileStream(dir)` (Spark's FileInputDStream): each batch takes the files that appeared
  * in `dir` since the previous batch, one partition of lines per file. Dot-files are ignored, and a
- * file is taken only once its size is stable. The plan names each file and its size, so a batch
- * replayed after a crash reads the same bytes; a file is processed at most once per context, and
- * after a restart the files of the retained batch records count as processed (see `restorePlans`).
+ * file is taken only once it is stable (`writeFinishMs` on the context's clock). The plan names
+ * each file and its size, so a batch replayed after a crash reads the same bytes; a file is
+ * processed at most once per context, and after a restart the files of the retained batch records
+ * count as processed (see `restorePlans`).
  */
 export class FileInputDStream extends InputDStream<string, FilePlan> {
   private readonly newFilesOnly: boolean;
   private readonly writeFinishMs: number;
   private watcher: FSWatcher | undefined;
-  /** Files ready and not yet planned, by name, with their modification time. */
-  private readonly ready = new Map<string, FileEntry & { mtimeMs: number }>();
+  /** Files found and not yet planned, until they are stable. */
+  private readonly candidates: StableFiles;
   private mtimeWatermark = 0;
-  private readonly processed = new Set<string>();
+  /** Files taken by a batch (this run's, a retained plan's, or older than the recovered watermark). */
+  private readonly processed = new Map<string, TakenFile>();
   /** After a restart: files modified at or before this were taken by batches already cleaned up. */
   private recoveredUpTo: number | undefined;
   /** Lines per materialized plan, for BatchInfo.numRecords (known once the files are read). */
@@ -59,14 +75,18 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   ) {
     super(ssc);
     if (typeof directory !== "string" || directory.length === 0) throw new TypeError(`textFileStream(dir) expects a directory path; got ${String(directory)}`);
+    if (typeof options !== "object" || options === null) throw new TypeError(`textFileStream(dir, options) expects { newFilesOnly?, writeFinishMs? }; got ${String(options)}`);
+    if (options.newFilesOnly !== undefined && typeof options.newFilesOnly !== "boolean") throw new TypeError(`textFileStream newFilesOnly must be a boolean; got ${typeof options.newFilesOnly}`);
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.writeFinishMs = options.writeFinishMs ?? 1000;
+    if (typeof this.writeFinishMs !== "number") throw new TypeError(`textFileStream writeFinishMs must be a number of ms; got ${typeof this.writeFinishMs}`);
     if (!Number.isFinite(this.writeFinishMs) || this.writeFinishMs < 0) throw new RangeError(`textFileStream writeFinishMs must be a non-negative number of ms; got ${this.writeFinishMs}`);
+    this.candidates = new StableFiles(directory, this.writeFinishMs);
   }
 
-  /** Files found and waiting for the next batch. */
+  /** Files found and waiting to be stable and taken by a batch. */
   get pendingFiles(): number {
-    return this.ready.size;
+    return this.candidates.size;
   }
 
   /**
@@ -74,15 +94,12 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
    * `restorePlans`, or directly with names it kept elsewhere) before the stream starts.
    */
   restoreProcessed(names: Iterable<string>): void {
-    for (const name of names) {
-      this.processed.add(name);
-      this.ready.delete(name);
-    }
+    for (const name of names) this.markProcessed(name, {});
   }
 
   /** The names processed so far (for a recovery layer that keeps them itself). */
   processedFiles(): string[] {
-    return [...this.processed];
+    return [...this.processed.keys()];
   }
 
   /**
@@ -95,7 +112,7 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   override async restorePlans(plans: readonly { time: Time; plan: FilePlan | undefined }[]): Promise<void> {
     for (const { plan } of plans) {
       if (plan === undefined) continue;
-      this.restoreProcessed(plan.files.map((f) => f.name));
+      for (const f of plan.files) this.markProcessed(f.name, { size: f.size });
       this.recoveredUpTo ??= plan.mtimeWatermark;
       this.mtimeWatermark = Math.max(this.mtimeWatermark, plan.mtimeWatermark);
     }
@@ -106,24 +123,33 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
     // Files present at first start are left alone with newFilesOnly; the watermark says so to recovery.
     if (!recovered && this.newFilesOnly) this.mtimeWatermark = Math.max(this.mtimeWatermark, Date.now());
     const takeInitial = !this.newFilesOnly || recovered;
+    // No awaitWriteFinish: chokidar measures it in real time; stability is judged per batch on
+    // the context's clock (StableFiles), and 'change' events tell of files that changed.
     const watcher = watch(this.directory, {
       depth: 0,
       ignoreInitial: !takeInitial,
       alwaysStat: true,
       ignored: (path) => path !== this.directory && basename(path).startsWith("."),
-      awaitWriteFinish: this.writeFinishMs === 0 ? false : { stabilityThreshold: this.writeFinishMs, pollInterval: Math.max(10, Math.min(100, this.writeFinishMs / 4)) },
     });
     this.watcher = watcher;
-    watcher.on("add", (path, stats) => {
+    const seen = (path: string, stats: Stats | undefined): void => {
+      if (stats === undefined || !stats.isFile()) return;
       const name = basename(path);
-      if (this.processed.has(name) || stats === undefined) return;
-      if (this.recoveredUpTo !== undefined && stats.mtimeMs <= this.recoveredUpTo) return;
-      this.ready.set(name, { name, size: stats.size, mtimeMs: stats.mtimeMs });
-    });
+      const taken = this.processed.get(name);
+      if (taken !== undefined) return this.checkUnchanged(name, taken, stats);
+      if (this.recoveredUpTo !== undefined && stats.mtimeMs <= this.recoveredUpTo) {
+        // Taken by a batch already cleaned up: processed, and watched for changes like the others.
+        this.markProcessed(name, { size: stats.size, mtimeMs: stats.mtimeMs });
+        return;
+      }
+      this.candidates.observe(name, stats.size, stats.mtimeMs, this.ssc.clock.now());
+    };
+    watcher.on("add", seen);
+    watcher.on("change", seen);
     // A removed file may come back under the same name as a new file.
     watcher.on("unlink", (path) => {
       this.processed.delete(basename(path));
-      this.ready.delete(basename(path));
+      this.candidates.forget(basename(path));
     });
     watcher.on("error", (err) => console.error(`dstream: textFileStream(${this.directory}) watcher error:`, err));
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
@@ -135,17 +161,35 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
   }
 
   override hasPendingInput(): boolean {
-    return this.ready.size > 0;
+    return this.candidates.anyDue(this.ssc.clock.now());
   }
 
-  plan(): FilePlan {
-    const taken = [...this.ready.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    this.ready.clear();
+  async plan(): Promise<FilePlan> {
+    const taken = await this.candidates.takeStable(this.ssc.clock.now());
     for (const f of taken) {
-      this.processed.add(f.name);
+      this.markProcessed(f.name, { size: f.size, mtimeMs: f.mtimeMs });
       this.mtimeWatermark = Math.max(this.mtimeWatermark, f.mtimeMs);
     }
     return { files: taken.map(({ name, size }) => ({ name, size })), mtimeWatermark: this.mtimeWatermark };
+  }
+
+  private markProcessed(name: string, taken: TakenFile): void {
+    this.processed.set(name, taken);
+    this.candidates.forget(name);
+  }
+
+  /** A processed file changed: its batch read the old bytes, and the change is never read. Say so. */
+  private checkUnchanged(name: string, taken: TakenFile, stats: Stats): void {
+    const grew = taken.size !== undefined && stats.size !== taken.size;
+    const touched = taken.mtimeMs !== undefined && stats.mtimeMs !== taken.mtimeMs;
+    if (!grew && !touched) return;
+    this.processed.set(name, { size: stats.size, mtimeMs: stats.mtimeMs }); // report each change once
+    const event = { streamId: this.streamId, directory: this.directory, name, processedSize: taken.size, size: stats.size, time: this.ssc.clock.now() };
+    console.warn(
+      `dstream: textFileStream(${this.directory}): ${name} changed after a batch processed it (${taken.size ?? "?"} -> ${stats.size} bytes); ` +
+        "the change is not processed. Write files elsewhere and move them into the directory once complete.",
+    );
+    this.ssc.listenerBus.post("onInputFileChanged", { fileInfo: event });
   }
 
   async materialize(time: Time, plan: FilePlan): Promise<RDD<string>> {
