@@ -22,7 +22,7 @@ export class NotPlainDataError extends TypeError {
   }
 }
 
-/** Beyond this depth the walk checks for cycles (cheap values never get that deep). */
+/** Beyond this depth the fast walk hands over to the careful one, which tells cycles from depth. */
 const CHEAP_DEPTH = 200;
 
 const TYPED_ARRAYS = new Set<unknown>([
@@ -32,25 +32,22 @@ const TYPED_ARRAYS = new Set<unknown>([
 
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
-class TooDeep {}
+/** Thrown by the fast walk at anything it does not accept; the careful walk then says what and where. */
+const NOT_FAST = new Error("not plain data, or deep");
 
 /**
  * Checks that `value` is plain data. Returns true when it holds a `-0`, a string (value or key)
- * that is not well-formed UTF-16 or an own "__proto__" key, which the codec must escape; throws {@link NotPlainDataError}
- * naming the path and what was found otherwise.
+ * that is not well-formed UTF-16 or an own "__proto__" key, which the codec must escape; throws
+ * {@link NotPlainDataError} naming the path and what was found otherwise.
  */
 export function scanPlainData(value: unknown): boolean {
+  // The fast walk keeps no path and no ancestors: it runs on every record and every state value.
   try {
-    return walk(value, 0, undefined);
+    return fast(value, 0);
   } catch (e) {
-    if (!(e instanceof TooDeep)) throw finish(e);
+    if (e !== NOT_FAST) throw e;
   }
-  // Deep: walk again keeping the chain of ancestors, to tell a cycle from deep nesting.
-  try {
-    return walk(value, 0, new Set());
-  } catch (e) {
-    throw finish(e);
-  }
+  return careful(value, "", new Set());
 }
 
 /** Describes why `value` is not plain data (`"a function at [2].f"`), or undefined when it is. */
@@ -64,17 +61,50 @@ export function notPlainData(value: unknown): NotPlainDataError | undefined {
   }
 }
 
-class Failure {
-  readonly segments: string[] = [];
-  constructor(readonly found: string) {}
+function fast(v: unknown, depth: number): boolean {
+  if (typeof v === "string") return !wellFormed(v);
+  if (typeof v === "number") return v === 0 && 1 / v < 0;
+  if (typeof v !== "object") {
+    if (typeof v === "boolean" || v === undefined || typeof v === "bigint") return false;
+    throw NOT_FAST;
+  }
+  if (v === null) return false;
+  if (depth > CHEAP_DEPTH) throw NOT_FAST;
+  const d = depth + 1;
+  let escape = false;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) throw NOT_FAST;
+    for (let i = 0; i < v.length; i++) if (fast(v[i], d)) escape = true;
+    return escape;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype) {
+    const rec = v as Record<string, unknown>;
+    for (const k in rec) {
+      if (k === "__proto__" || !wellFormed(k)) escape = true;
+      if (fast(rec[k], d)) escape = true;
+    }
+    return escape;
+  }
+  if (proto === Map.prototype) {
+    for (const [k, val] of v as Map<unknown, unknown>) if (fast(k, d) || fast(val, d)) escape = true;
+    return escape;
+  }
+  if (proto === Set.prototype) {
+    for (const val of v as Set<unknown>) if (fast(val, d)) escape = true;
+    return escape;
+  }
+  if (storedAsIs(v, proto)) return false;
+  throw NOT_FAST;
 }
 
-function finish(e: unknown): unknown {
-  if (!(e instanceof Failure)) return e;
-  return new NotPlainDataError(e.found, e.segments.reverse().join("").trim());
+/** Date, ArrayBuffer, typed arrays, DataView and Buffer are stored as they are (with their type). */
+function storedAsIs(o: object, proto: unknown): boolean {
+  return proto === Date.prototype || proto === ArrayBuffer.prototype || (ArrayBuffer.isView(o) && TYPED_ARRAYS.has(o.constructor));
 }
 
-function walk(v: unknown, depth: number, ancestors: Set<object> | undefined): boolean {
+/** The walk that keeps the path and the ancestors: names what it refuses, and finds cycles. */
+function careful(v: unknown, path: string, ancestors: Set<object>): boolean {
   switch (typeof v) {
     case "string":
       return !wellFormed(v);
@@ -85,68 +115,39 @@ function walk(v: unknown, depth: number, ancestors: Set<object> | undefined): bo
     case "bigint":
       return false;
     case "function":
-      throw new Failure(`a function${v.name === "" ? "" : ` (${v.name})`}`);
+      throw new NotPlainDataError(`a function${v.name === "" ? "" : ` (${v.name})`}`, path);
     case "symbol":
-      throw new Failure(`a symbol (${String(v)})`);
-    default:
-      return v === null ? false : walkObject(v as object, depth, ancestors);
+      throw new NotPlainDataError(`a symbol (${String(v)})`, path);
   }
-}
-
-function walkObject(o: object, depth: number, ancestors: Set<object> | undefined): boolean {
-  if (ancestors === undefined) {
-    if (depth > CHEAP_DEPTH) throw new TooDeep();
-  } else {
-    if (ancestors.has(o)) throw new Failure("a circular reference (a value that contains itself)");
-    ancestors.add(o);
-  }
+  if (v === null) return false;
+  const o = v as object;
+  if (ancestors.has(o)) throw new NotPlainDataError("a circular reference (a value that contains itself)", path);
   const proto: unknown = Object.getPrototypeOf(o);
   let escape = false;
-  const d = depth + 1;
-  try {
-    if (proto === Array.prototype) {
-      const a = o as unknown[];
-      for (let i = 0; i < a.length; i++) escape = child(a[i], d, ancestors, i) || escape;
-    } else if (proto === Object.prototype) {
-      const rec = o as Record<string, unknown>;
-      for (const k in rec) {
-        if (k === "__proto__" || !wellFormed(k)) escape = true;
-        escape = child(rec[k], d, ancestors, k) || escape;
-      }
-    } else if (proto === Map.prototype) {
-      let i = 0;
-      for (const [k, val] of o as Map<unknown, unknown>) {
-        escape = child(k, d, ancestors, `<key ${i}>`) || escape;
-        escape = child(val, d, ancestors, `<value ${i}>`) || escape;
-        i++;
-      }
-    } else if (proto === Set.prototype) {
-      let i = 0;
-      for (const val of o as Set<unknown>) escape = child(val, d, ancestors, `<item ${i++}>`) || escape;
-    } else if (proto === Date.prototype || proto === ArrayBuffer.prototype) {
-      // Stored as they are.
-    } else if (ArrayBuffer.isView(o) && TYPED_ARRAYS.has(o.constructor)) {
-      // Typed arrays, DataView and Buffer are stored as their bytes with their type.
-    } else {
-      throw new Failure(describeObject(o, proto));
+  ancestors.add(o);
+  if (proto === Array.prototype) {
+    const a = o as unknown[];
+    for (let i = 0; i < a.length; i++) if (careful(a[i], `${path}[${i}]`, ancestors)) escape = true;
+  } else if (proto === Object.prototype) {
+    const rec = o as Record<string, unknown>;
+    for (const k in rec) {
+      if (k === "__proto__" || !wellFormed(k)) escape = true;
+      if (careful(rec[k], `${path}${/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`}`, ancestors)) escape = true;
     }
-  } finally {
-    ancestors?.delete(o);
+  } else if (proto === Map.prototype) {
+    let i = 0;
+    for (const [k, val] of o as Map<unknown, unknown>) {
+      if (careful(k, `${path} <key ${i}>`.trim(), ancestors) || careful(val, `${path} <value ${i}>`.trim(), ancestors)) escape = true;
+      i++;
+    }
+  } else if (proto === Set.prototype) {
+    let i = 0;
+    for (const val of o as Set<unknown>) if (careful(val, `${path} <item ${i++}>`.trim(), ancestors)) escape = true;
+  } else if (!storedAsIs(o, proto)) {
+    throw new NotPlainDataError(describeObject(o, proto), path);
   }
+  ancestors.delete(o);
   return escape;
-}
-
-function child(v: unknown, depth: number, ancestors: Set<object> | undefined, at: string | number): boolean {
-  // Primitives inline: most children of most records are strings and numbers.
-  const t = typeof v;
-  if (t === "string") return !wellFormed(v as string);
-  if (t === "number") return v === 0 && 1 / (v as number) < 0;
-  try {
-    return walk(v, depth, ancestors);
-  } catch (e) {
-    if (e instanceof Failure) e.segments.push(typeof at === "number" ? `[${at}]` : /^[A-Za-z_$][\w$]*$/.test(at) ? `.${at}` : at.startsWith("<") ? ` ${at}` : `[${JSON.stringify(at)}]`);
-    throw e;
-  }
 }
 
 function describeObject(o: object, proto: unknown): string {
