@@ -10,6 +10,7 @@
  * so ordinary values pay nothing here.
  */
 import { addExtension } from "msgpackr";
+import { wellFormed } from "./plain-data.js";
 
 class NegativeZero {}
 const NEGATIVE_ZERO = new NegativeZero();
@@ -53,8 +54,6 @@ addExtension({
     return out;
   },
 });
-
-const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** A copy of `v` (already checked to be plain data) with -0 and ill-formed strings escaped. */
 export function escapeValue(v: unknown): unknown {

@@ -30,7 +30,8 @@ const TYPED_ARRAYS = new Set<unknown>([
   Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView, Buffer,
 ]);
 
-const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+/** True when `s` is well-formed UTF-16 (no lone surrogate), so UTF-8 can hold it. */
+export const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** Thrown by the fast walk at anything it does not accept; the careful walk then says what and where. */
 const NOT_FAST = new Error("not plain data, or deep");
@@ -74,7 +75,15 @@ function fast(v: unknown, depth: number): boolean {
   let escape = false;
   if (Array.isArray(v)) {
     if (Object.getPrototypeOf(v) !== Array.prototype) throw NOT_FAST;
-    for (let i = 0; i < v.length; i++) if (fast(v[i], d)) escape = true;
+    for (let i = 0; i < v.length; i++) {
+      // Strings and numbers inline: a call per element costs as much as the check itself.
+      const x: unknown = v[i];
+      if (typeof x === "string") {
+        if (!wellFormed(x)) escape = true;
+      } else if (typeof x === "number") {
+        if (x === 0 && 1 / x < 0) escape = true;
+      } else if (fast(x, d)) escape = true;
+    }
     return escape;
   }
   const proto: unknown = Object.getPrototypeOf(v);
@@ -82,7 +91,10 @@ function fast(v: unknown, depth: number): boolean {
     const rec = v as Record<string, unknown>;
     for (const k in rec) {
       if (k === "__proto__" || !wellFormed(k)) escape = true;
-      if (fast(rec[k], d)) escape = true;
+      const x = rec[k];
+      if (typeof x === "number") {
+        if (x === 0 && 1 / x < 0) escape = true;
+      } else if (fast(x, d)) escape = true;
     }
     return escape;
   }

@@ -13,6 +13,7 @@
 import { ErrorCodes, StorageError } from "../errors.js";
 import { decodeValue, encodeValue } from "./codec.js";
 import { printKey } from "./keys.js";
+import { wellFormed } from "./plain-data.js";
 
 /** One block as read back from the WAL. */
 export interface WalBlock {
@@ -26,8 +27,6 @@ function allStrings(records: readonly unknown[]): records is readonly string[] {
   for (let i = 0; i < records.length; i++) if (typeof records[i] !== "string") return false;
   return records.length > 0;
 }
-
-const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** Encodes a block. The count is stored beside the records as a second check on top of the CRC. */
 export function encodeBlock(records: readonly unknown[], offset: unknown): Buffer {
