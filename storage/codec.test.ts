@@ -104,6 +104,13 @@ describe("codec", () => {
     expect(decodeValue(KEY, encodeValue(deep))).toEqual(deep);
   });
 
+  it("pins format 2: these bytes must keep decoding to this value (a format change breaks this test)", () => {
+    const v2 = Buffer.from("0284968d4c96d4730091a161d42d00c7037403feffd675780000d8d46f009192d57500dc0181d30000000000000001d7ff1d5353006553f100", "hex");
+    const value = [new Set(["a"]), -0, new Int16Array([-2]), "x\ud800", { "\udc00": 1 }, new Map<unknown, unknown>([[1n, new Date(1_700_000_000_123)]])];
+    expect(decodeValue(KEY, v2)).toStrictEqual(value);
+    expect(encodeValue(value).equals(v2)).toBe(true);
+  });
+
   it("reads values written by format 1 (the golden checkpoint's format)", () => {
     const v1 = Buffer.from("0138a5343e9482a16101d30000000000000002d4724091a17893d40000c0c3c4020102d7ff1d5353006553f100a2c3a9", "hex");
     expect(v1[0]).toBe(1);
