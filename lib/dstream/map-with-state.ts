@@ -1,7 +1,7 @@
-import { checkStateValue } from "./plain-state.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
 import { DStream, KeyedState, PerBatchDStream, StateImpl, initialEntries, type KeyedDelta, type StateOperator, type StateSpec } from "./internal.js";
+import { checkStateValue } from "./plain-state.js";
 
 /** A key's state and the batch time it was last updated (for timeouts). */
 export interface TimedState<S> {

@@ -63,13 +63,18 @@ describe("state and queued records are plain data", () => {
         return this;
       }
     }
-    for (const op of ["updateStateByKey", "mapWithState"] as const) {
+    for (const op of ["updateStateByKey", "mapWithState", "reduceByKeyAndWindow"] as const) {
       const clock = new ManualClock();
       const ssc = await StreamingContext.getOrCreate(await tempDir(), () => {
         const s = new StreamingContext({ batchDuration: 1000, clock });
         const pairs = s.queueStream([["a", "b"]]).map((w): [string, number] => [w, 1]);
         if (op === "updateStateByKey") {
           pairs.updateStateByKey<string, number, unknown>((_vs, st, k) => (k === "b" ? new Counter() : (st as number | undefined) ?? 1)).foreachRDD(() => undefined);
+        } else if (op === "reduceByKeyAndWindow") {
+          pairs
+            .map(([k, v]): [string, unknown] => [k, k === "b" ? new Counter() : v])
+            .reduceByKeyAndWindow((a, b) => a, (a) => a, 2000)
+            .foreachRDD(() => undefined);
         } else {
           pairs
             .mapWithState(StateSpec.function<string, number, unknown, number>((k, v, state) => {
@@ -84,7 +89,8 @@ describe("state and queued records are plain data", () => {
       await expect(clock.advance(1000)).rejects.toMatchObject({ code: "DSTREAM_JOB_FAILED", batchTime: 1000, cause: expect.any(TypeError) });
       const err = await ssc.awaitTermination().catch((e: unknown) => e);
       const messages = chain(err);
-      expect(messages, op).toMatch(new RegExp(`${op}: the state for key "b" is not plain data: found (an instance of class Counter \\(with methods inc\\)|a function \\(at\\) at \\.at)`));
+      expect(messages, op).toMatch(new RegExp(`${op}( \\(a batch's reduced value\\))?: the state for key "b" is not plain data: found (an instance of class Counter \\(with methods inc\\)|a function \\(at\\) at \\.at)`));
+      if (op === "reduceByKeyAndWindow") expect(messages).toMatch(/a batch's reduced value/);
       await ssc.stop();
     }
   });

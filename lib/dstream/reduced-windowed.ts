@@ -2,6 +2,7 @@ import { KeyMap } from "../rdd/key-map.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
 import { DStream, KeyedState, checkFunction, checkWindow, type KeyedDelta, type StateOperator } from "./internal.js";
+import { checkStateValue } from "./plain-state.js";
 
 interface ReducedWindowDelta<K, V> {
   window: KeyedDelta<K, V> | undefined;
@@ -73,6 +74,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     // One lookup per record; the arg-passing form needs no closure per record.
     rdd.forEachRecord(([k, v]) => void reduced.upsert(k, v, first, f));
     const entries = Array.from(reduced.entries());
+    for (const [k, v] of entries) checkStateValue(v, k, "reduceByKeyAndWindow (a batch's reduced value)");
     this.slices.set(time, entries);
     this.added.push([time, entries]);
   }
@@ -117,7 +119,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
       if (hasNew) v = this.reduceFunc(v, added as V);
     }
     if (this.filterFunc !== undefined && !this.filterFunc([k, v])) this.windowState.delete(k);
-    else this.windowState.set(k, v);
+    else {
+      checkStateValue(v, k, "reduceByKeyAndWindow");
+      this.windowState.set(k, v);
+    }
   }
 
   private merge(into: KeyMap<K, V>, entries: [K, V][]): void {

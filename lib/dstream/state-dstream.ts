@@ -1,8 +1,8 @@
-import { checkStateValue } from "./plain-state.js";
 import { KeyMap } from "../rdd/key-map.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
 import { DStream, KeyedState, initialEntries, type KeyedDelta, type StateOperator } from "./internal.js";
+import { checkStateValue } from "./plain-state.js";
 
 /** The update function of updateStateByKey; undefined removes the key. */
 export type UpdateFunction<K, V, S> = (values: V[], state: S | undefined, key: K, time: Time) => S | undefined;
