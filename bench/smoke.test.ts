@@ -15,6 +15,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["event-time", () => import("./event-time.bench.js")],
   // Leaves out a broker that is not running (RabbitMQ, Mosquitto); ZeroMQ needs none.
   ["mq-receivers", () => import("./mq-receivers.bench.js")],
+  ["plain-data", () => import("./plain-data.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {
