@@ -8,6 +8,7 @@ import { FileInputDStream, type FileStreamOptions } from "./input/file-input-dst
 import { SocketReceiver } from "./input/socket-receiver.js";
 import { ReceiverInputDStream } from "./receiver/receiver-input-dstream.js";
 import type { Receiver } from "./receiver/receiver.js";
+import { DEFAULT_RECEIVER_MAX_RESTARTS } from "./receiver/supervisor.js";
 import { RDD } from "./rdd/rdd.js";
 import { MqttReceiver } from "./sources/mqtt/mqtt-receiver.js";
 import type { MqttStreamOptions } from "./sources/mqtt/options.js";
@@ -33,6 +34,13 @@ export interface StreamingContextOptions {
   stopGracefullyOnShutdown?: boolean;
   /** Snapshot interval, retention and (for crash tests) the store of the checkpoint. */
   checkpointOptions?: CheckpointOptions;
+  /**
+   * A receiver whose `onStart` throws is restarted with backoff (2 s doubling to 60 s, on the
+   * context's clock), each failure reported to `onReceiverError`; after this many restarts in a
+   * row the context stops with DSTREAM_RECEIVER_FAILED. Default 8 (about four minutes); 0 gives up
+   * at the first failure; Infinity never does.
+   */
+  receiverMaxRestarts?: number;
 }
 
 type ContextState = "initialized" | "active" | "stopped";
@@ -48,6 +56,8 @@ export class StreamingContext {
   readonly appName: string;
   readonly blockInterval: Duration;
   readonly clock: SchedulingClock;
+  /** See {@link StreamingContextOptions.receiverMaxRestarts}. */
+  readonly receiverMaxRestarts: number;
   /** The operators of this context. */
   readonly graph: DStreamGraph;
   /** Listener events of this context. */
@@ -61,6 +71,8 @@ export class StreamingContext {
   private signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
   private readonly termination: { promise: Promise<void>; resolve(): void; reject(err: unknown): void };
   private stopping: Promise<void> | undefined;
+  /** The error that stopped the context, if one did. */
+  private failure: unknown;
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("new StreamingContext(options) expects { batchDuration, … }");
@@ -70,6 +82,7 @@ export class StreamingContext {
     this.blockInterval = requirePositiveDuration(options.blockInterval ?? 200, "blockInterval");
     this.clock = schedulingClock(options.clock ?? new SystemClock());
     this.stopGracefullyOnShutdown = options.stopGracefullyOnShutdown ?? false;
+    this.receiverMaxRestarts = requireRestarts(options.receiverMaxRestarts ?? DEFAULT_RECEIVER_MAX_RESTARTS);
     this.checkpointOptions = { ...options.checkpointOptions };
     this.graph = new DStreamGraph(this.batchDuration);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
@@ -208,13 +221,16 @@ export class StreamingContext {
       throw new ContextStateError(ErrorCodes.CONTEXT_STATE, "This StreamingContext has been stopped and cannot be started again; create a new StreamingContext");
     }
     if (active !== undefined && active !== this) {
+      // As in Spark, this one check leaves the context "initialized": it may start once the other stops.
       throw new ContextStateError(ErrorCodes.CONTEXT_ACTIVE, "Only one StreamingContext may be active in a process; stop the active one (StreamingContext.getActive()) first");
     }
-    this.graph.validate(this.dir !== undefined);
     active = this;
     this.state = "active";
     let pending: PendingBatch[];
     try {
+      // As in Spark, a start that fails leaves the context stopped: its checkpoint closed (the
+      // lock released) and every input that had started stopped again.
+      this.graph.validate(this.dir !== undefined);
       if (this.dir !== undefined && this.session === undefined) this.session = await openCheckpointSession(this.dir, this.graph, this.checkpointOptions);
       const session = this.session;
       const bd = this.batchDuration;
@@ -231,12 +247,24 @@ export class StreamingContext {
       pending = (await session?.restore()) ?? [];
       for (const input of this.graph.inputStreams) await input.startInput();
     } catch (err) {
-      await this.shutdown(err);
+      await this.fail(err);
       throw err;
     }
+    // Stopped meanwhile: by stop(), or by a receiver that gave up starting (receiverMaxRestarts 0).
+    if (this.stopping !== undefined) return this.startInterrupted();
     this.installSignalHandlers();
     this.listenerBus.post("onStreamingStarted", { time: this.clock.now() });
-    await this.resume(pending);
+    try {
+      await this.resume(pending);
+    } catch (err) {
+      await this.fail(err);
+      throw err;
+    }
+  }
+
+  private async startInterrupted(): Promise<void> {
+    await this.stopping;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async resume(pending: readonly PendingBatch[]): Promise<void> {
@@ -321,12 +349,21 @@ export class StreamingContext {
     return ssc;
   }
 
+  /**
+   * Stops the context with `err`: awaitTermination rejects with it. For engine parts that fail
+   * outside a batch (a receiver that could not be started within `receiverMaxRestarts`).
+   */
+  reportFatal(err: unknown): void {
+    void this.fail(err);
+  }
+
   private async fail(err: unknown): Promise<void> {
     this.stopping ??= this.shutdown(err, false);
     await this.stopping;
   }
 
   private async shutdown(error: unknown, graceful = false): Promise<void> {
+    this.failure = error;
     const inputs = this.graph.inputStreams;
     if (error === undefined) {
       for (const input of inputs) await input.stopInput(graceful);
@@ -363,6 +400,11 @@ export class StreamingContext {
     process.off("SIGINT", this.signalHandler);
     this.signalHandler = undefined;
   }
+}
+
+function requireRestarts(n: number): number {
+  if (n === Infinity || (Number.isInteger(n) && n >= 0)) return n;
+  throw new RangeError(`receiverMaxRestarts must be a non-negative integer or Infinity; got ${String(n)}`);
 }
 
 async function callSetup(setup: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {

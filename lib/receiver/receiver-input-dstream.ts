@@ -43,7 +43,13 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
     this.receiver = receiver;
     this.explicitStore = options.blockStore;
     this.blocks = new ReceivedBlocks(this.streamId);
-    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.blocks, ssc);
+    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.blocks, {
+      clock: ssc.clock,
+      listenerBus: ssc.listenerBus,
+      blockInterval: ssc.blockInterval,
+      receiverMaxRestarts: ssc.receiverMaxRestarts,
+      reportFatal: (err) => ssc.reportFatal(err),
+    });
     receiver.attach(this.supervisor);
   }
 
@@ -78,9 +84,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
     await this.supervisor.start();
   }
 
-  override async stopInput(_graceful: boolean): Promise<void> {
+  override async stopInput(graceful: boolean): Promise<void> {
     // Cut the buffer either way: with a WAL, those records then survive into the next run.
-    await this.supervisor.stop("Stopped by StreamingContext", undefined, true);
+    await this.supervisor.stop("Stopped by StreamingContext", undefined, true, graceful);
     // The session closes after this: no append may still be running then.
     await this.blocks.flushed();
   }

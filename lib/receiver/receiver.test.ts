@@ -83,17 +83,9 @@ describe("Receiver life cycle", () => {
     expect(events.filter(([e]) => e === "started")).toHaveLength(4);
   });
 
-  it("stops a receiver whose onStart throws, and stop() by the receiver keeps the context running", async () => {
-    const r = new TestReceiver<number>();
-    r.failStart = new Error("no such host");
-    const { ssc, events } = setup(r);
-    await ssc.start();
-    expect([r.isStopped(), ssc.getState()]).toEqual([true, "active"]);
-    expect(events.map(([e]) => e)).toEqual(["error"]);
-
+  it("stop() by the receiver keeps the context running", async () => {
     const r2 = new TestReceiver<number>();
     const second = setup(r2);
-    await ssc.stop();
     await second.ssc.start();
     r2.stop("done");
     await second.clock.advance(0);

@@ -11,15 +11,25 @@ import type { Receiver } from "./receiver.js";
 export const DEFAULT_RESTART_DELAY = 2000;
 /** Backoff never waits longer than this between restarts. */
 export const MAX_RESTART_DELAY = 60_000;
+/**
+ * Restarts after `onStart` failed, in a row, before the context gives up with
+ * DSTREAM_RECEIVER_FAILED: with the 2 s delay doubling to 60 s, about four minutes of retries.
+ */
+export const DEFAULT_RECEIVER_MAX_RESTARTS = 8;
 
 /** What a supervisor needs from its context. */
 export interface SupervisorDeps {
   clock: SchedulingClock;
   listenerBus: ListenerBus;
   blockInterval: Duration;
+  /** Restarts of a receiver whose `onStart` keeps failing before giving up (see DEFAULT_RECEIVER_MAX_RESTARTS). */
+  receiverMaxRestarts: number;
+  /** Stops the context with `err` (a receiver that could not be started within its restarts). */
+  reportFatal(err: unknown): void;
 }
 
-type State = "initialized" | "started" | "stopped";
+/** "starting": `onStart` was called and has not returned yet. */
+type State = "initialized" | "starting" | "started" | "stopped";
 
 /**
  * Runs one receiver (Spark's ReceiverSupervisor): starts and stops it, restarts it with backoff,
@@ -27,7 +37,14 @@ type State = "initialized" | "started" | "stopped";
  */
 export class ReceiverSupervisor {
   private state: State = "initialized";
+  /** Stores are refused from here on. */
   private finished = false;
+  /** A graceful stop is under way: stores are still taken until `onStop` returns. */
+  private stopping = false;
+  /** `onStart` failures since it last succeeded. */
+  private startFailures = 0;
+  /** storeMany calls not yet settled: a graceful stop waits for them. */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly generator: BlockGenerator;
   private readonly limiter: RateLimiter | undefined;
   private restartTimer: TimerHandle | undefined;
@@ -37,7 +54,8 @@ export class ReceiverSupervisor {
   private failures = 0;
   /** Bumped by every stop: a start or a wait from an earlier generation must not act. */
   private generation = 0;
-  private readonly waiting = new Set<(err: unknown) => void>();
+  /** storeMany calls waiting for the rate limiter: `release` lets one through, `fail` rejects it. */
+  private readonly waiting = new Set<{ release(): void; fail(err: unknown): void }>();
   private lastError: Pick<ReceiverInfo, "lastErrorMessage" | "lastError" | "lastErrorTime"> = {};
 
   constructor(
@@ -81,12 +99,20 @@ export class ReceiverSupervisor {
     this.generator.add(item);
   }
 
-  async storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
-    if (this.finished) throw stopped(this.receiver.name, "storeMany");
+  storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
+    if (this.finished) return Promise.reject(stopped(this.receiver.name, "storeMany"));
     this.failures = 0;
+    const done = this.storeBlock([...items], options);
+    this.inflight.add(done);
+    const forget = (): void => void this.inflight.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async storeBlock(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
     if (this.limiter !== undefined) await this.waitUntil(this.limiter.reserve(items.length));
     if (this.finished) throw stopped(this.receiver.name, "storeMany");
-    await this.blocks.add([...items], { ...options, sync: true });
+    await this.blocks.add(items, { ...options, sync: true });
   }
 
   /** Cuts what `store` buffered into a block now (before a batch is planned). */
@@ -95,7 +121,7 @@ export class ReceiverSupervisor {
   }
 
   restart(message: string, error: unknown, delayMs: number | undefined): void {
-    if (this.finished || this.restarting) return;
+    if (this.finished || this.stopping || this.restarting) return;
     this.restarting = true;
     const delay = Math.min(MAX_RESTART_DELAY, (delayMs ?? DEFAULT_RESTART_DELAY) * 2 ** this.failures);
     // Due from now, not from when onStop returns: the clock may move meanwhile.
@@ -104,25 +130,40 @@ export class ReceiverSupervisor {
     if (error !== undefined) this.reportError(message, error);
     // Stop now; start later. A crash in between loses nothing: the blocks already cut are in the WAL.
     void this.stopReceiver(message).then(() => {
-      if (this.finished) return;
+      if (this.finished || this.stopping) return;
       this.restartTimer = this.deps.clock.schedule(at, BLOCK_CUT_PRIORITY, async () => {
         this.restartTimer = undefined;
         this.restarting = false;
-        if (!this.finished) await this.startReceiver();
+        if (!this.finished && !this.stopping) await this.startReceiver();
       });
     });
   }
 
-  /** Stops the receiver for good; `flush` cuts everything buffered into a last block. */
-  async stop(message: string, error?: unknown, flush = true): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
+  /**
+   * Stops the receiver for good; `flush` cuts everything buffered into a last block. `graceful`
+   * (a graceful stop of the context): `store`/`storeMany` are still taken while `onStop` runs, so a
+   * receiver that finishes its work there loses nothing; its storeMany calls are let through the
+   * rate limiter and awaited, and only then are stores refused.
+   */
+  async stop(message: string, error?: unknown, flush = true, graceful = false): Promise<void> {
+    if (this.finished || this.stopping) return;
+    this.stopping = true;
     this.restartTimer?.cancel();
     this.restartTimer = undefined;
     if (error !== undefined) this.reportError(message, error);
-    for (const reject of this.waiting) reject(stopped(this.receiver.name, "storeMany"));
-    this.waiting.clear();
-    await this.stopReceiver(message);
+    if (graceful) {
+      await this.stopReceiver(message);
+      // What onStop handed over is accepted: the last cut ignores the rate limit, and so do these.
+      for (const w of this.waiting) w.release();
+      this.waiting.clear();
+      await Promise.allSettled([...this.inflight]);
+      this.finished = true;
+    } else {
+      this.finished = true;
+      for (const w of this.waiting) w.fail(stopped(this.receiver.name, "storeMany"));
+      this.waiting.clear();
+      await this.stopReceiver(message);
+    }
     this.generator.stop();
     if (flush) this.generator.cut(true);
   }
@@ -134,21 +175,53 @@ export class ReceiverSupervisor {
 
   private async startReceiver(): Promise<void> {
     const generation = this.generation;
+    this.state = "starting";
     try {
       await this.receiver.onStart();
     } catch (err) {
-      // As Spark: a receiver that cannot start is stopped, not retried.
-      await this.stop("Error starting receiver", err);
+      if (generation === this.generation) await this.startFailed(err);
       return;
     }
-    if (generation !== this.generation || this.finished) return;
+    if (generation !== this.generation || this.finished || this.stopping) return;
+    this.startFailures = 0;
     this.state = "started";
     this.deps.listenerBus.post("onReceiverStarted", { receiverInfo: this.info() });
+  }
+
+  /**
+   * `onStart` threw or rejected. As Spark's receiver tracker does, the receiver is started again
+   * (with the restart backoff, on the context's clock) and each failure is reported; after
+   * `receiverMaxRestarts` restarts in a row the context stops with DSTREAM_RECEIVER_FAILED rather
+   * than running empty batches for ever.
+   */
+  private async startFailed(err: unknown): Promise<void> {
+    if (this.finished || this.stopping) return;
+    const attempt = ++this.startFailures;
+    const max = this.deps.receiverMaxRestarts;
+    this.reportError(`Error starting receiver (attempt ${attempt} of ${max + 1})`, err);
+    if (attempt <= max) {
+      this.restart("Error starting receiver", undefined, undefined);
+      return;
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    const fatal = new ReceiverError(
+      ErrorCodes.RECEIVER_FAILED,
+      `Receiver ${this.receiver.name} (stream ${this.streamId}) could not be started: onStart failed ${attempt} times in a row (receiverMaxRestarts = ${max}); last error: ${why}`,
+      { cause: err },
+    );
+    await this.stop("Error starting receiver; giving up");
+    this.deps.reportFatal(fatal);
   }
 
   private async stopReceiver(message: string): Promise<void> {
     if (this.state === "stopped") return;
     const wasStarted = this.state === "started";
+    if (this.state === "initialized") {
+      // onStart never ran (another input failed the context's start first): nothing to release.
+      this.state = "stopped";
+      this.generation++;
+      return;
+    }
     this.state = "stopped";
     this.generation++;
     try {
@@ -163,14 +236,20 @@ export class ReceiverSupervisor {
     if (at <= this.deps.clock.now()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const handle = this.deps.clock.schedule(at, BLOCK_CUT_PRIORITY, () => {
-        this.waiting.delete(fail);
+        this.waiting.delete(entry);
         resolve();
       });
-      const fail = (err: unknown): void => {
-        handle.cancel();
-        reject(err);
+      const entry = {
+        release: (): void => {
+          handle.cancel();
+          resolve();
+        },
+        fail: (err: unknown): void => {
+          handle.cancel();
+          reject(err);
+        },
       };
-      this.waiting.add(fail);
+      this.waiting.add(entry);
     });
   }
 
