@@ -1,4 +1,7 @@
+import type { CatchUpRange } from "./scheduler/catch-up.js";
 import type { Time } from "./time.js";
+
+export type { CatchUpRange } from "./scheduler/catch-up.js";
 
 /** One output operation of one batch. */
 export interface OutputOperationInfo {
@@ -82,6 +85,10 @@ export interface StreamingListener {
   onReceiverStopped?(e: { receiverInfo: ReceiverInfo }): void;
   /** A file a textFileStream already processed changed (appended, rewritten): the change is lost. */
   onInputFileChanged?(e: { fileInfo: InputFileInfo }): void;
+  /** A restart is about to run the batch times that passed while the job was down (dstream's own event). */
+  onCatchUpStarted?(e: CatchUpRange): void;
+  /** ... and has committed them all, `durationMs` (wall-clock) later. */
+  onCatchUpCompleted?(e: CatchUpRange & { durationMs: number }): void;
 }
 
 type EventName = keyof StreamingListener;

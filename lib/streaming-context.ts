@@ -16,6 +16,7 @@ import { ZeroMqReceiver, type ZeroMqStreamOptions } from "./sources/zeromq/zerom
 import type { RabbitMqStreamOptions } from "./sources/rabbitmq/options.js";
 import { RabbitMqReceiver } from "./sources/rabbitmq/rabbitmq-receiver.js";
 import { memoryBatchLog } from "./scheduler/batch-log.js";
+import { lastGridTimeAtOrBefore } from "./scheduler/catch-up.js";
 import { JobScheduler } from "./scheduler/job-scheduler.js";
 import { sqlEngine } from "./sql/sql-engine.js";
 import { requirePositiveDuration, type Duration, type Time } from "./time.js";
@@ -267,24 +268,22 @@ export class StreamingContext {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * Re-runs the batches planned before a crash, then the batch times that passed while the job was
+   * down (like Spark: windows, state timeouts and updateStateByKey see every grid time), then
+   * follows the clock. The missed times are one catch-up event of the scheduler (see
+   * JobScheduler.catchUp): announced, cheap when empty, and closed to input received since the
+   * restart, which goes to batches after the last missed time.
+   */
   private async resume(pending: readonly PendingBatch[]): Promise<void> {
     const scheduler = this.scheduler as JobScheduler;
     const bd = this.batchDuration;
-    let next = (this.graph.zeroTime as Time) + bd;
-    const last = this.session?.lastCommittedTime;
-    if (last !== undefined) next = last + bd;
-    for (const batch of pending) {
-      await scheduler.replay(batch.time, batch.plan);
-      next = batch.time + bd;
-    }
-    // Batch times that passed while the job was down run now, in order (as Spark does).
-    if (this.session?.recovered === true) {
-      while (next <= this.clock.now() && this.state === "active") {
-        await scheduler.generate(next);
-        next += bd;
-      }
-    }
-    if (this.state === "active") scheduler.startTimer(next);
+    const zeroTime = this.graph.zeroTime as Time;
+    const last = pending.at(-1)?.time ?? this.session?.lastCommittedTime;
+    const from = last === undefined ? zeroTime + bd : last + bd;
+    const to = this.session?.recovered === true ? lastGridTimeAtOrBefore(this.clock.now(), zeroTime, bd) : from - bd;
+    if (pending.length > 0 || to >= from) await scheduler.catchUp(pending, from, to);
+    if (this.state === "active") scheduler.startTimer(Math.max(from, to + bd));
   }
 
   /**

@@ -77,14 +77,33 @@ export class CheckpointStore {
    * meta record with `lastCommittedTime` (and any other `meta` fields). Needs meta written first.
    */
   async commit(time: number, input: CommitInput): Promise<void> {
+    await this.commitMany([{ time, input }]);
+  }
+
+  /**
+   * Commits several batches, ascending, in ONE synced write: each one's commit record and ledger
+   * entries as {@link commit} writes them, the meta record once (as of the last), and the plans of
+   * `nextPlans` (a catch-up records the next group's plans with this group's commits). A crash
+   * leaves all of it written or none.
+   */
+  async commitMany(batches: readonly { time: number; input: CommitInput }[], nextPlans: readonly BatchPlanRecord[] = []): Promise<void> {
+    const ops: KvOp[] = [];
+    for (const { time, plan } of nextPlans) ops.push({ type: "put", key: batchKey(time), value: encodeValue(plan) });
+    if (batches.length === 0) {
+      if (ops.length > 0) await this.kv.write(ops, { sync: true });
+      return;
+    }
     const current = this.#meta === null ? await this.readMeta() : this.#meta;
-    if (current === undefined) throw new TypeError(`commit(${time}) needs the checkpoint's meta record: call writeMeta() first`);
-    const meta: CheckpointMeta = { ...current, ...input.meta, lastCommittedTime: input.meta?.lastCommittedTime ?? time };
-    const record: CommitRecord = { time, deltas: input.deltas };
-    if (input.fingerprint !== undefined) record.fingerprint = input.fingerprint;
-    if (input.outputs !== undefined && Object.keys(input.outputs).length > 0) record.outputs = input.outputs;
-    const ops: KvOp[] = [{ type: "put", key: commitKey(time), value: encodeValue(record) }];
-    for (const [id, entry] of Object.entries(input.sinks ?? {})) ops.push({ type: "put", key: sinkKey(id, time), value: encodeValue(entry) });
+    if (current === undefined) throw new TypeError(`commit(${batches[0]!.time}) needs the checkpoint's meta record: call writeMeta() first`);
+    let meta: CheckpointMeta = current;
+    for (const { time, input } of batches) {
+      meta = { ...meta, ...input.meta, lastCommittedTime: input.meta?.lastCommittedTime ?? time };
+      const record: CommitRecord = { time, deltas: input.deltas };
+      if (input.fingerprint !== undefined) record.fingerprint = input.fingerprint;
+      if (input.outputs !== undefined && Object.keys(input.outputs).length > 0) record.outputs = input.outputs;
+      ops.push({ type: "put", key: commitKey(time), value: encodeValue(record) });
+      for (const [id, entry] of Object.entries(input.sinks ?? {})) ops.push({ type: "put", key: sinkKey(id, time), value: encodeValue(entry) });
+    }
     ops.push({ type: "put", key: META, value: encodeValue(meta) });
     await this.kv.write(ops, { sync: true });
     this.#meta = meta;

@@ -161,7 +161,12 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   async writeCommit(time: Time, commit: BatchCommit): Promise<void> {
-    await this.store.commit(time, { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time } });
+    await this.writeBatches([{ time, commit }], []);
+  }
+
+  async writeBatches(commits: readonly { time: Time; commit: BatchCommit }[], plans: readonly { time: Time; plan: BatchPlan }[]): Promise<void> {
+    const batches = commits.map(({ time, commit }) => ({ time, input: { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time } } }));
+    await this.store.commitMany(batches, plans);
   }
 
   async clean(time: Time): Promise<void> {

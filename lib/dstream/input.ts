@@ -36,6 +36,17 @@ export abstract class InputDStream<T, P = unknown> extends DStream<T> {
   /** Assigns the input that arrived since the last batch to batch `time`. */
   abstract plan(time: Time): P | Promise<P>;
 
+  /**
+   * Plans batch `time` of a catch-up: a batch time that passed while the job was down, run at
+   * restart. `first` is the earliest of them: it takes the input that arrived before the restart
+   * and no batch planned (WAL blocks stored but never planned, files found at start); the others
+   * take nothing, so input that arrives after the restart goes to batches at or after the restart
+   * time. The default plans as usual (`plan(time)`); inputs that receive live data override it.
+   */
+  planCatchUp(time: Time, _first: boolean): P | Promise<P> {
+    return this.plan(time);
+  }
+
   /** Builds batch `time`'s RDD from its plan. */
   abstract materialize(time: Time, plan: P): RDD<T> | Promise<RDD<T>>;
 

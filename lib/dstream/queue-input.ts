@@ -40,6 +40,12 @@ export class QueueInputDStream<T> extends InputDStream<T, QueuePlan<T>> {
     return { parts: this.queue.splice(0, n).map((a) => [...a]) };
   }
 
+  /** After the first catch-up batch, arrays in the queue wait for the batches at or after the restart. */
+  override planCatchUp(time: Time, first: boolean): QueuePlan<T> {
+    if (first) return this.plan();
+    return { parts: this.defaultBatch === undefined ? [] : [[...this.defaultBatch]] };
+  }
+
   materialize(_time: Time, plan: QueuePlan<T>): RDD<T> {
     return RDD.fromPartitions(plan.parts);
   }

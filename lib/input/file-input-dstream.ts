@@ -192,6 +192,11 @@ export class FileInputDStream extends InputDStream<string, FilePlan> {
     this.ssc.listenerBus.post("onInputFileChanged", { fileInfo: event });
   }
 
+  /** Files found after the first catch-up batch was planned go to the batches at or after the restart. */
+  override planCatchUp(_time: Time, first: boolean): FilePlan | Promise<FilePlan> {
+    return first ? this.plan() : { files: [], mtimeWatermark: this.mtimeWatermark };
+  }
+
   async materialize(time: Time, plan: FilePlan): Promise<RDD<string>> {
     const parts: string[][] = [];
     for (const f of plan.files) parts.push(splitLines(await this.readPrefix(time, f)));

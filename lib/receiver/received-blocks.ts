@@ -24,6 +24,8 @@ export class ReceivedBlocks {
   private readonly blocks = new Map<number, Block>();
   private nextSeq = 0;
   private plannedUpTo = 0;
+  /** Blocks below this were in the WAL when this run opened it (stored by an earlier process). */
+  private openedAt = 0;
   private restoredPlannedUpTo: number | undefined;
   /** The offset of the last storeMany issued: every later block carries it, so the WAL's last block always names it. */
   private carriedOffset: unknown;
@@ -39,7 +41,7 @@ export class ReceivedBlocks {
     this.bind(store);
     const last = await store?.lastBlock(this.streamId);
     if (last === undefined) return;
-    this.nextSeq = last.seq + 1;
+    this.nextSeq = this.openedAt = last.seq + 1;
     this.carriedOffset = this.durableOffset = last.offset;
     this.durableOffsetSeq = last.seq;
     // Blocks in the WAL that no batch record names were stored but never planned: the next batch
@@ -108,13 +110,24 @@ export class ReceivedBlocks {
     }
   }
 
+  /** The sequence number after the last block an earlier process stored (0 without a WAL). */
+  get storedBeforeOpen(): number {
+    return this.openedAt;
+  }
+
+  /** An empty range at the planning position: a batch that takes no block. */
+  planNothing(): BlockRange {
+    return { streamId: this.streamId, fromSeq: this.plannedUpTo, toSeq: this.plannedUpTo, count: 0 };
+  }
+
   /**
-   * Assigns every block cut so far to a batch. Waits until they are in the WAL: the batch record
-   * naming them is written next, and must never name a block that could be missing after a crash.
+   * Assigns every block cut so far (below `upTo`, when given) to a batch. Waits until they are in
+   * the WAL: the batch record naming them is written next, and must never name a block that could
+   * be missing after a crash.
    */
-  async plan(): Promise<BlockRange> {
+  async plan(upTo?: number): Promise<BlockRange> {
     const fromSeq = this.plannedUpTo;
-    const toSeq = this.nextSeq;
+    const toSeq = Math.max(fromSeq, Math.min(upTo ?? this.nextSeq, this.nextSeq));
     let count = 0;
     for (let s = fromSeq; s < toSeq; s++) {
       const b = this.blocks.get(s);

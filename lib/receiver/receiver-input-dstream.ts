@@ -100,6 +100,15 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
     return this.blocks.plan();
   }
 
+  /**
+   * The first catch-up batch takes the blocks that were in the WAL when the input opened and no
+   * batch planned; later ones take nothing. Blocks stored since the restart (and what store()
+   * buffers) wait for the batches at or after the restart time.
+   */
+  override async planCatchUp(_time: Time, first: boolean): Promise<ReceiverPlan> {
+    return first ? this.blocks.plan(this.blocks.storedBeforeOpen) : this.blocks.planNothing();
+  }
+
   async materialize(_time: Time, plan: ReceiverPlan): Promise<RDD<T>> {
     if (plan.toSeq <= plan.fromSeq) return RDD.empty<T>();
     // Recovery rebuilds windows before the input starts: the WAL must be bound already.

@@ -26,6 +26,11 @@ export interface BatchLog {
   writePlan(time: Time, plan: BatchPlan): Promise<void>;
   /** Commits batch `time`: deltas and the commit marker in one atomic durable write. */
   writeCommit(time: Time, commit: BatchCommit): Promise<void>;
+  /**
+   * In one atomic durable write, commits `commits` (ascending) and records the plans of the next
+   * batches: a catch-up after downtime pays one fsync per group of batches.
+   */
+  writeBatches(commits: readonly { time: Time; commit: BatchCommit }[], plans: readonly { time: Time; plan: BatchPlan }[]): Promise<void>;
   /** After the commit of `time`: removes what no retained batch, window or replay needs. */
   clean(time: Time): Promise<void>;
 }
@@ -34,5 +39,6 @@ export interface BatchLog {
 export const memoryBatchLog: BatchLog = {
   writePlan: async () => undefined,
   writeCommit: async () => undefined,
+  writeBatches: async () => undefined,
   clean: async () => undefined,
 };

@@ -3,17 +3,39 @@ import type { SchedulingClock, TimerHandle } from "../clock.js";
 import type { DStreamGraph } from "../dstream-graph.js";
 import type { BatchInfo, ListenerBus, OutputOperationInfo } from "../listener.js";
 import type { Duration, Time } from "../time.js";
-import type { BatchLog, BatchPlan } from "./batch-log.js";
+import type { BatchCommit, BatchLog, BatchPlan } from "./batch-log.js";
+import { catchUpRange, type CatchUpRange } from "./catch-up.js";
 
 /** Batch generation runs after block cuts due at the same instant (receivers use priority 0). */
 export const BATCH_TIMER_PRIORITY = 10;
 
+/**
+ * Batches of a catch-up go in groups of this many: one synced write records a group's plans and
+ * commits the group before it, so the fsync is paid per group, not per batch. A crash redoes at
+ * most one group, with its recorded plans.
+ */
+export const CATCH_UP_GROUP = 1024;
+
+/** A batch to run at restart: planned before the crash (`plan`), or a missed time to plan now. */
+export interface MissedBatch {
+  time: Time;
+  plan?: BatchPlan;
+}
+
 /** The closed set of events the scheduler's loop processes, one at a time. */
 type SchedulerEvent =
   | { type: "generate"; time: Time }
-  | { type: "replay"; time: Time; plan: BatchPlan }
+  | { type: "catchUp"; pending: readonly MissedBatch[]; from: Time; to: Time }
   | { type: "drain" }
   | { type: "stop" };
+
+/** A batch that ran and awaits its commit. */
+interface Executed {
+  time: Time;
+  plan: BatchPlan;
+  info: BatchInfo;
+  commit: BatchCommit;
+}
 
 /** What the scheduler needs from its context. */
 export interface SchedulerDeps {
@@ -45,13 +67,19 @@ export class JobScheduler {
     return this.lastTime;
   }
 
-  /** Re-runs a batch that was planned before a crash, with exactly its recorded input. */
-  replay(time: Time, plan: BatchPlan): Promise<void> {
-    return this.post({ type: "replay", time, plan });
+  /**
+   * At restart: re-runs the batches planned before the crash (`pending`, with exactly their
+   * recorded input), then the grid times `from`..`to` that passed while the job was down (none when
+   * `to < from`), in time order, as one event of the loop. The first missed time takes the input
+   * stored before the restart; the others are empty (see InputDStream.planCatchUp). Batches go in
+   * groups of CATCH_UP_GROUP: their plans in one write before any of them runs, their commits in
+   * one write after, so an empty batch costs no fsync of its own.
+   */
+  catchUp(pending: readonly MissedBatch[], from: Time, to: Time): Promise<void> {
+    return this.post({ type: "catchUp", pending, from, to });
   }
 
-  /** Runs a batch now (recovery uses it for batch times that passed while the job was down). */
-  generate(time: Time): Promise<void> {
+  private generate(time: Time): Promise<void> {
     return this.post({ type: "generate", time });
   }
 
@@ -99,8 +127,8 @@ export class JobScheduler {
         case "generate":
           // The timer fired at the batch time: any wait since is scheduling delay.
           return await this.runBatch(event.time, await this.plan(event.time), Math.min(event.time, this.deps.clock.now()));
-        case "replay":
-          return await this.runBatch(event.time, event.plan, this.deps.clock.now());
+        case "catchUp":
+          return await this.runCatchUp(event.pending, event.from, event.to);
         case "drain":
           return await this.drain();
         case "stop":
@@ -125,10 +153,17 @@ export class JobScheduler {
     this.nextTime = time;
   }
 
-  /** Step 1: assign input to the batch and make the assignment durable. */
-  private async plan(time: Time): Promise<BatchPlan> {
+  /**
+   * Step 1: assign input to the batch; made durable (by the caller for a catch-up) before it runs.
+   * `catchUp` plans a batch time missed while the job was down.
+   */
+  private async plan(time: Time, catchUp?: { first: boolean }): Promise<BatchPlan> {
     const plan: BatchPlan = { inputs: {} };
-    for (const input of this.deps.graph.inputStreams) plan.inputs[input.streamId] = await input.plan(time);
+    for (const input of this.deps.graph.inputStreams) plan.inputs[input.streamId] = await (catchUp === undefined ? input.plan(time) : input.planCatchUp(time, catchUp.first));
+    if (catchUp !== undefined) return plan;
+    // A catch-up plans a group ahead, before the batches before these have run: operators decide
+    // (e.g. a watermark) when such a batch runs, from the state of the batch before it, which a
+    // re-run restores and recomputes the same way (the input of every batch is in its plan).
     for (const op of this.deps.graph.stateOperators) {
       const decided = op.planBatch?.(time);
       if (decided !== undefined) (plan.operators ??= {})[op.operatorId] = decided;
@@ -139,7 +174,44 @@ export class JobScheduler {
 
   /** Steps 2 to 4: run the output operations, commit, clean. */
   private async runBatch(time: Time, plan: BatchPlan, submissionTime: number): Promise<void> {
-    const { graph, listeners, clock, log } = this.deps;
+    const done = await this.execute(time, plan, submissionTime);
+    await this.deps.log.writeCommit(time, done.commit);
+    await this.committed([done]);
+  }
+
+  private async runCatchUp(pending: readonly MissedBatch[], from: Time, to: Time): Promise<void> {
+    const { log, clock, batchDuration, listeners } = this.deps;
+    const range: CatchUpRange | undefined = to >= from ? catchUpRange(from, to, batchDuration, clock.now()) : undefined;
+    if (range !== undefined) announceCatchUp(range, listeners);
+    const started = performance.now();
+    const queue: MissedBatch[] = [...pending];
+    let nextMissed = from;
+    let ran: Executed[] = [];
+    while (queue.length > 0 || nextMissed <= to) {
+      const group: MissedBatch[] = queue.splice(0, CATCH_UP_GROUP);
+      for (; group.length < CATCH_UP_GROUP && nextMissed <= to; nextMissed += batchDuration) group.push({ time: nextMissed });
+      const plans: { time: Time; plan: BatchPlan }[] = [];
+      for (const b of group) {
+        if (b.plan !== undefined) continue;
+        b.plan = await this.plan(b.time, { first: b.time === from });
+        plans.push({ time: b.time, plan: b.plan });
+      }
+      // One write commits the previous group and records this group's plans: every plan is
+      // durable before its batch runs, so a re-run after a crash computes exactly the same batch.
+      await log.writeBatches(ran.map(committable), plans);
+      await this.committed(ran);
+      ran = [];
+      const submissionTime = clock.now();
+      for (const b of group) ran.push(await this.execute(b.time, b.plan as BatchPlan, submissionTime));
+    }
+    await log.writeBatches(ran.map(committable), []);
+    await this.committed(ran);
+    if (range !== undefined) listeners.post("onCatchUpCompleted", { ...range, durationMs: performance.now() - started });
+  }
+
+  /** Runs the output operations of batch `time` and collects its state deltas: all but the commit. */
+  private async execute(time: Time, plan: BatchPlan, submissionTime: number): Promise<Executed> {
+    const { graph, listeners, clock } = this.deps;
     let numRecords = 0;
     for (const input of graph.inputStreams) {
       const inputPlan = plan.inputs[input.streamId];
@@ -177,7 +249,7 @@ export class JobScheduler {
       }
     }
 
-    // Commit: every stateful operator's delta in one atomic write.
+    // Every stateful operator's delta, for the commit's one atomic write.
     const deltas: Record<string, unknown> = {};
     for (const op of graph.stateOperators) {
       try {
@@ -197,18 +269,41 @@ export class JobScheduler {
       const rdd = op.getOrCompute(time);
       if (rdd !== undefined) outputs[op.operatorId] = rdd.collect();
     }
-    await log.writeCommit(time, { deltas, outputs });
-    this.lastTime = time;
-    for (const input of graph.inputStreams) await input.batchCommitted(time, plan.inputs[input.streamId]);
-
-    info.processingEndTime = clock.now();
-    info.processingDelay = Math.max(0, info.processingEndTime - info.processingStartTime);
-    info.totalDelay = Math.max(0, info.processingEndTime - submissionTime);
+    // The batch's own figures (event-time operators), while they are the batch's: a catch-up
+    // reports a whole group after its commit.
     for (const op of graph.stateOperators) op.reportBatch?.(time, info);
-    listeners.post("onBatchCompleted", { batchInfo: { ...info, outputOperationInfos: info.outputOperationInfos.map((o) => ({ ...o })) } });
-
-    // Clean: forget RDDs and stored records no retained batch needs.
-    graph.clearMetadata(time);
-    await log.clean(time);
+    return { time, plan, info, commit: { deltas, outputs } };
   }
+
+  /** After the commit write of `batches` (ascending): release their input, report them, clean. */
+  private async committed(batches: readonly Executed[]): Promise<void> {
+    const { graph, listeners, clock, log } = this.deps;
+    for (const { time, plan, info } of batches) {
+      this.lastTime = time;
+      for (const input of graph.inputStreams) await input.batchCommitted(time, plan.inputs[input.streamId]);
+      info.processingEndTime = clock.now();
+      info.processingDelay = Math.max(0, info.processingEndTime - (info.processingStartTime as number));
+      info.totalDelay = Math.max(0, info.processingEndTime - info.submissionTime);
+      listeners.post("onBatchCompleted", { batchInfo: { ...info, outputOperationInfos: info.outputOperationInfos.map((o) => ({ ...o })) } });
+    }
+    // Clean (once per commit write): forget RDDs, stored records and batch records no retained
+    // batch needs.
+    const last = batches.at(-1);
+    if (last === undefined) return;
+    graph.clearMetadata(last.time);
+    await log.clean(last.time);
+  }
+}
+
+function committable(e: Executed): { time: Time; commit: BatchCommit } {
+  return { time: e.time, commit: e.commit };
+}
+
+/** Says, on stderr and to listeners, that a restart runs the batches missed while the job was down. */
+function announceCatchUp(range: CatchUpRange, listeners: ListenerBus): void {
+  const iso = (t: Time): string => (Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t));
+  console.warn(
+    `dstream: catching up ${range.numBatches} batch${range.numBatches === 1 ? "" : "es"} missed while down (from ${range.fromTime} ms ${iso(range.fromTime)} to ${range.toTime} ms ${iso(range.toTime)}); records received since the restart go to batches from ${range.toTime + range.batchDuration} ms on`,
+  );
+  listeners.post("onCatchUpStarted", range);
 }

@@ -22,6 +22,15 @@ const crashAt = (process.env.DSTREAM_CRASH_AT ?? "") as CrashPoint | "";
 if (crashAt !== "" && !CRASH_POINTS.includes(crashAt)) throw new RangeError(`DSTREAM_CRASH_AT must be one of ${CRASH_POINTS.join(", ")}; got ${crashAt}`);
 const skip = Number(process.env.DSTREAM_CRASH_SKIP ?? 0);
 
+/**
+ * Records committed so far (the running counts' total of the last completed batch). The receiver
+ * stays at most LEAD records ahead of it (backpressure): each process must still have input to
+ * store after its first commits, or a restart whose catch-up outlasts the remaining input (fresh
+ * records go to batches after the catch-up) would never reach the WAL crash points.
+ */
+let committedTotal = 0;
+const LEAD = Math.max(40, Math.floor(total / 8));
+
 /** Feeds records from the stored offset on, one chunk every few ms, until N. */
 class NumberedReceiver extends Receiver<number> {
   onStart(): void {
@@ -33,6 +42,10 @@ class NumberedReceiver extends Receiver<number> {
   private async feed(): Promise<void> {
     let next = typeof this.lastStoredOffset() === "number" ? (this.lastStoredOffset() as number) : 0;
     while (next < total && !this.isStopped()) {
+      if (next - committedTotal > LEAD) {
+        await new Promise((resolve) => setTimeout(resolve, 4));
+        continue;
+      }
       const chunk = chunkAt(next, total);
       try {
         await this.storeMany(chunk, { offset: next + chunk.length });
@@ -69,6 +82,7 @@ ssc.addStreamingListener({
     const t = batchInfo.batchTime;
     const n = latestTotal.get(t) ?? 0;
     latestTotal.delete(t);
+    committedTotal = Math.max(committedTotal, n);
     process.stdout.write(`commit ${t} ${n}\n`);
     if (n === total && !finishing) {
       finishing = true;
