@@ -16,6 +16,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   // Leaves out a broker that is not running (RabbitMQ, Mosquitto); ZeroMQ needs none.
   ["mq-receivers", () => import("./mq-receivers.bench.js")],
   ["plain-data", () => import("./plain-data.bench.js")],
+  ["catch-up", () => import("./catch-up.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {

@@ -15,6 +15,8 @@ export const BATCH_TIMER_PRIORITY = 10;
  * most one group, with its recorded plans.
  */
 export const CATCH_UP_GROUP = 1024;
+/** A catch-up cleans the checkpoint after every this many groups, and after its last. */
+const CATCH_UP_CLEAN_EVERY = 8;
 
 /** A batch to run at restart: planned before the crash (`plan`), or a missed time to plan now. */
 export interface MissedBatch {
@@ -187,6 +189,7 @@ export class JobScheduler {
     const queue: MissedBatch[] = [...pending];
     let nextMissed = from;
     let ran: Executed[] = [];
+    let groups = 0;
     while (queue.length > 0 || nextMissed <= to) {
       const group: MissedBatch[] = queue.splice(0, CATCH_UP_GROUP);
       for (; group.length < CATCH_UP_GROUP && nextMissed <= to; nextMissed += batchDuration) group.push({ time: nextMissed });
@@ -199,7 +202,8 @@ export class JobScheduler {
       // One write commits the previous group and records this group's plans: every plan is
       // durable before its batch runs, so a re-run after a crash computes exactly the same batch.
       await log.writeBatches(ran.map(committable), plans);
-      await this.committed(ran);
+      // Cleaning scans what it deletes: once every few groups is enough to bound the checkpoint.
+      await this.committed(ran, ++groups % CATCH_UP_CLEAN_EVERY === 0);
       ran = [];
       const submissionTime = clock.now();
       for (const b of group) ran.push(await this.execute(b.time, b.plan as BatchPlan, submissionTime));
@@ -276,7 +280,7 @@ export class JobScheduler {
   }
 
   /** After the commit write of `batches` (ascending): release their input, report them, clean. */
-  private async committed(batches: readonly Executed[]): Promise<void> {
+  private async committed(batches: readonly Executed[], clean = true): Promise<void> {
     const { graph, listeners, clock, log } = this.deps;
     for (const { time, plan, info } of batches) {
       this.lastTime = time;
@@ -291,7 +295,7 @@ export class JobScheduler {
     const last = batches.at(-1);
     if (last === undefined) return;
     graph.clearMetadata(last.time);
-    await log.clean(last.time);
+    if (clean) await log.clean(last.time);
   }
 }
 
