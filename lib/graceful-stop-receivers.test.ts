@@ -84,43 +84,43 @@ async function advanceUntil(clock: ManualClock, p: Promise<unknown>, step: numbe
   await p;
 }
 
+/** Spark's test job: 100 ms batches, `input.count()` added up into a running count. */
+async function countingJob(clock: ManualClock, receiver: Receiver<number>): Promise<{ ssc: StreamingContext; runningCount: () => number }> {
+  const ssc = new StreamingContext({ batchDuration: 100, clock });
+  let runningCount = 0;
+  ssc
+    .receiverStream(receiver)
+    .count()
+    .foreachRDD((rdd) => void (runningCount += rdd.first() ?? 0));
+  await ssc.start();
+  return { ssc, runningCount: () => runningCount };
+}
+
 describe("graceful stop with receivers (Spark's StreamingContextSuite)", () => {
   it("stop gracefully: every record the receiver stored is processed (4 rounds)", async () => {
     for (let round = 0; round < 4; round++) {
       const clock = new ManualClock();
-      const ssc = new StreamingContext({ batchDuration: 100, clock });
       const receiver = new CountingReceiver(clock);
-      let runningCount = 0;
-      ssc
-        .receiverStream(receiver)
-        .count()
-        .foreachRDD((rdd) => void (runningCount += rdd.first() ?? 0));
-      await ssc.start();
+      const { ssc, runningCount } = await countingJob(clock, receiver);
       await clock.advance(250 + round * 130);
-      expect(runningCount).toBeGreaterThan(0);
+      expect(runningCount()).toBeGreaterThan(0);
       await advanceUntil(clock, ssc.stop({ stopGracefully: true }), 10, 10_000);
       expect(ssc.getState()).toBe("stopped");
-      expect(receiver.counter).toBe(runningCount + 1);
+      expect(receiver.counter).toBe(runningCount() + 1);
     }
   });
 
   for (const useStoreMany of [false, true]) {
     it(`stop slow receiver gracefully: all 15 records are counted (${useStoreMany ? "storeMany" : "store"} while onStop runs)`, async () => {
       const clock = new ManualClock();
-      const ssc = new StreamingContext({ batchDuration: 100, clock });
       const receiver = new SlowReceiver(clock, 15, useStoreMany);
-      let runningCount = 0;
-      ssc
-        .receiverStream(receiver)
-        .count()
-        .foreachRDD((rdd) => void (runningCount += rdd.first() ?? 0));
-      await ssc.start();
+      const { ssc, runningCount } = await countingJob(clock, receiver);
       await clock.advance(500); // Spark: awaitTerminationOrTimeout(500)
       const stopping = ssc.stop({ stopGracefully: true });
       await advanceUntil(clock, stopping, 100, 20_000);
       expect(receiver.storedAll).toBe(true);
       expect(receiver.lost).toBe(0);
-      expect(runningCount).toBe(15);
+      expect(runningCount()).toBe(15);
       expect(ssc.getState()).toBe("stopped");
       expect(receiver.isStopped()).toBe(true);
       // Once onStop has returned, stores are refused again.
