@@ -30,6 +30,23 @@ class OnConnectReceiver extends Receiver<string> {
   onStop(): void {}
 }
 
+/** Counts, per write, the batch plans and commits it holds. */
+class WriteLog extends FaultInjectingKv {
+  readonly writesOf: { plans: number[]; commits: number[] }[] = [];
+  override write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
+    const plans: number[] = [];
+    const commits: number[] = [];
+    for (const op of ops) {
+      if (op.type !== "put") continue;
+      const k = decodeKey(op.key);
+      if (k.space === "batch") plans.push(k.time);
+      if (k.space === "commit") commits.push(k.time);
+    }
+    if (plans.length + commits.length > 0) this.writesOf.push({ plans, commits });
+    return super.write(ops, options);
+  }
+}
+
 /** Fails (as a killed process) at its first write that commits a batch. */
 class DiesAtFirstCommit extends FaultInjectingKv {
   override write(ops: KvOp[], options: KvWriteOptions): Promise<void> {
@@ -141,6 +158,41 @@ describe("catch-up after downtime", () => {
     await (second.ssc.clock as ManualClock).advance(500);
     expect(second.batches.get(3000)).toEqual(["x:buffered"]);
     await second.ssc.stop();
+  });
+
+  it("missed batches share one write per group; a group that runs long commits early, the rest already planned", async () => {
+    const dir = await tempDir();
+    await firstRunThenCrash(dir);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const kv = new WriteLog(await LevelKv.open(dir));
+    const second = await run(dir, new ManualClock(5_500), [], kv);
+    await second.ssc.start();
+    // 2000..5000: every plan in the first write, all four commits in the second.
+    expect(kv.writesOf).toEqual([
+      { plans: [2000, 3000, 4000, 5000], commits: [] },
+      { plans: [], commits: [2000, 3000, 4000, 5000] },
+    ]);
+    await crash(second);
+
+    // Down again; now each missed batch "takes" 300 ms of wall-clock time (the group budget is 250).
+    let wall = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => wall);
+    const slow = new WriteLog(await LevelKv.open(dir));
+    const third = await run(dir, new ManualClock(8_100), [], slow);
+    third.ssc.addStreamingListener({ onBatchStarted: () => void (wall += 300) });
+    await third.ssc.start();
+    expect(slow.writesOf).toEqual([
+      { plans: [6000, 7000, 8000], commits: [] },
+      { plans: [], commits: [6000] },
+      { plans: [], commits: [7000] },
+      { plans: [], commits: [8000] },
+    ]);
+    expect([...third.batches.keys()]).toEqual([6000, 7000, 8000]);
+    expect(third.states.get(8000)).toEqual([
+      ["a", 8],
+      ["b", 7],
+    ]);
+    await third.ssc.stop();
   });
 
   it("a catch-up cut short by a crash re-runs with exactly the input it was planned with", async () => {
