@@ -31,10 +31,19 @@ export abstract class Receiver<T> {
     this.name = options.name ?? this.constructor.name;
   }
 
-  /** Starts receiving. Called when the context starts, and again after each `restart`. */
+  /**
+   * Starts receiving. Called when the context starts, and again after each `restart`. If it throws
+   * (or rejects), `onStop` runs and `onStart` is called again with backoff, each failure reported
+   * to `onReceiverError`; after `receiverMaxRestarts` failures in a row the context stops with
+   * DSTREAM_RECEIVER_FAILED.
+   */
   abstract onStart(): void | Promise<void>;
 
-  /** Stops receiving and releases resources. Called on stop and before each restart. */
+  /**
+   * Stops receiving and releases resources. Called on stop and before each restart. During a
+   * graceful stop of the context, `store`/`storeMany` are still taken until it returns (and its
+   * storeMany calls settle), so a receiver may hand over its last records here.
+   */
   abstract onStop(): void | Promise<void>;
 
   /**
