@@ -30,6 +30,12 @@ class OnConnectReceiver extends Receiver<string> {
   onStop(): void {}
 }
 
+/** A receiver the test stores through. */
+class OnConnectReceiverOf<T> extends Receiver<T> {
+  onStart(): void {}
+  onStop(): void {}
+}
+
 /** Counts, per write, the batch plans and commits it holds. */
 class WriteLog extends FaultInjectingKv {
   readonly writesOf: { plans: number[]; commits: number[] }[] = [];
@@ -232,5 +238,48 @@ describe("catch-up after downtime", () => {
     await clock.advance(800);
     expect(third.batches.get(8000)).toEqual(["fresh3:buffered"]);
     await third.ssc.stop();
+  });
+
+  it("event-time windows: missed batches decide their watermark as they run, as without downtime", async () => {
+    type Rec = [string, number];
+    /** One process: a tumbling 1 s event-time window (append) over the receiver's [key, event time] records. */
+    const start = async (dir: string, clock: ManualClock) => {
+      const receiver = new OnConnectReceiverOf<Rec>();
+      const out = new Map<number, string[]>();
+      const ssc = await StreamingContext.getOrCreate(dir, () => {
+        const s = new StreamingContext({ batchDuration: 1000, clock });
+        s.receiverStream(receiver)
+          .withWatermark((r) => r[1], 0)
+          .map((r): [string, number] => [r[0], 1])
+          .windowedReduceByKey((a, b) => a + b, { size: 1000 })
+          .foreachRDD((rdd, t) => void out.set(t, rdd.collect().map(([k, n, w]) => `${k}:${n}@${w.start}`).sort()));
+        return s;
+      });
+      await ssc.start();
+      return { ssc, receiver, out };
+    };
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    // Without downtime: "a" in batch 1000; "b" and "c" in batch 2000 move the watermark to 4100.
+    const refDir = await tempDir();
+    const refClock = new ManualClock(0);
+    const ref = await start(refDir, refClock);
+    await ref.receiver.storeMany([["a", 500]]);
+    await refClock.advance(1000);
+    await ref.receiver.storeMany([["b", 2500], ["c", 4100]]);
+    await refClock.advance(4000);
+    await ref.ssc.stop();
+    expect(ref.out.get(3000)).toEqual(["a:1@0", "b:1@2000"]);
+
+    // Down from 1000 to 5500 with "b" and "c" stored and never planned: the catch-up gives the same.
+    const dir = await tempDir();
+    const clock = new ManualClock(0);
+    const first = await start(dir, clock);
+    await first.receiver.storeMany([["a", 500]]);
+    await clock.advance(1000);
+    await first.receiver.storeMany([["b", 2500], ["c", 4100]]);
+    await first.ssc.stop();
+    const second = await start(dir, new ManualClock(5500));
+    await second.ssc.stop();
+    for (const t of [2000, 3000, 4000, 5000]) expect(second.out.get(t), `batch ${t}`).toEqual(ref.out.get(t));
   });
 });
