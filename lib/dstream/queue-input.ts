@@ -42,7 +42,7 @@ export class QueueInputDStream<T> extends InputDStream<T, QueuePlan<T>> {
 
   /** After the first catch-up batch, arrays in the queue wait for the batches at or after the restart. */
   override planCatchUp(time: Time, first: boolean): QueuePlan<T> {
-    if (first) return this.plan();
+    if (first) return this.plan(time);
     return { parts: this.defaultBatch === undefined ? [] : [[...this.defaultBatch]] };
   }
 
