@@ -46,6 +46,8 @@ export const ErrorCodes = {
   SOURCE_UNAVAILABLE: "DSTREAM_SOURCE_UNAVAILABLE",
   /** A sink could not write a batch (the batch fails and is re-run after a restart). */
   SINK_FAILED: "DSTREAM_SINK_FAILED",
+  /** The live UI could not listen on its host and port (every port tried was taken, or not allowed). */
+  UI_UNAVAILABLE: "DSTREAM_UI_UNAVAILABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

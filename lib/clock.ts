@@ -45,7 +45,8 @@ interface Scheduled {
  * rejects with the first error a timer raised (e.g. the JobError of a failed batch).
  */
 export class ManualClock implements SchedulingClock {
-  private time: number;
+  /** Protected: a test clock may let simulated work take time (lib/test-support/work-clock.ts). */
+  protected time: number;
   private seq = 0;
   private queue: Scheduled[] = [];
   private advancing: Promise<void> = Promise.resolve();

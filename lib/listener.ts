@@ -16,10 +16,18 @@ export interface OutputOperationInfo {
   failureReason?: string;
 }
 
+/** One input's share of a batch (Spark's StreamInputInfo). */
+export interface StreamInputInfo {
+  inputStreamId: number;
+  numRecords: number;
+}
+
 /** One batch, as reported to listeners. Delays are in ms and never negative. */
 export interface BatchInfo {
   batchTime: Time;
   numRecords: number;
+  /** Per input stream (by streamId), its records in this batch. */
+  streamIdToInputInfo?: Record<number, StreamInputInfo>;
   submissionTime: number;
   processingStartTime?: number;
   processingEndTime?: number;

@@ -1,4 +1,5 @@
 import { ContextStateError, ErrorCodes } from "../errors.js";
+import { Backpressure, type BackpressureOptions } from "./backpressure/backpressure.js";
 import { SystemClock, schedulingClock, type Clock, type SchedulingClock } from "./clock.js";
 import { openCheckpointSession, type CheckpointOptions, type CheckpointSession, type PendingBatch } from "./checkpoint/session.js";
 import { DStreamGraph } from "./dstream-graph.js";
@@ -20,6 +21,7 @@ import { lastGridTimeAtOrBefore } from "./scheduler/catch-up.js";
 import { JobScheduler } from "./scheduler/job-scheduler.js";
 import { sqlEngine } from "./sql/sql-engine.js";
 import { requirePositiveDuration, type Duration, type Time } from "./time.js";
+import { LiveUi, resolveUiOptions, type UiOptions } from "./ui/live-ui.js";
 
 /** Options of a StreamingContext. */
 export interface StreamingContextOptions {
@@ -42,6 +44,10 @@ export interface StreamingContextOptions {
    * at the first failure; Infinity never does.
    */
   receiverMaxRestarts?: number;
+  /** The live UI, REST API and /metrics (read-only); default false. `{}`: 127.0.0.1:4040. */
+  ui?: false | UiOptions;
+  /** Spark's PID rate estimator bounds each input's rate (never above its maxRate); default false. */
+  backpressure?: boolean | BackpressureOptions;
 }
 
 type ContextState = "initialized" | "active" | "stopped";
@@ -63,6 +69,9 @@ export class StreamingContext {
   readonly graph: DStreamGraph;
   /** Listener events of this context. */
   readonly listenerBus = new ListenerBus();
+  /** Per-input rate limits, when `backpressure` is on. */
+  readonly backpressure: Backpressure | undefined;
+  private readonly ui: LiveUi | undefined;
   private state: ContextState = "initialized";
   private dir: string | undefined;
   private session: CheckpointSession | undefined;
@@ -86,6 +95,11 @@ export class StreamingContext {
     this.receiverMaxRestarts = requireRestarts(options.receiverMaxRestarts ?? DEFAULT_RECEIVER_MAX_RESTARTS);
     this.checkpointOptions = { ...options.checkpointOptions };
     this.graph = new DStreamGraph(this.batchDuration);
+    // Before the UI's listener: the UI then shows the rate set by the batch it reports.
+    this.backpressure = Backpressure.fromOption(options.backpressure, this.batchDuration);
+    if (this.backpressure !== undefined) this.listenerBus.add(this.backpressure);
+    const ui = resolveUiOptions(options.ui);
+    this.ui = ui === undefined ? undefined : new LiveUi(this, ui);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
     let resolve!: () => void;
     let reject!: (err: unknown) => void;
@@ -106,6 +120,11 @@ export class StreamingContext {
   /** The checkpoint directory, if one is set. */
   get checkpointDir(): string | undefined {
     return this.dir;
+  }
+
+  /** The URL of the live UI once started (`ui` option), e.g. `http://127.0.0.1:4040/`. */
+  get uiUrl(): string | undefined {
+    return this.ui?.url;
   }
 
   /** The open checkpoint session, once getOrCreate or start() has opened it. */
@@ -246,6 +265,7 @@ export class StreamingContext {
         onError: (err) => void this.fail(err),
       });
       pending = (await session?.restore()) ?? [];
+      await this.ui?.listen();
       for (const input of this.graph.inputStreams) await input.startInput();
     } catch (err) {
       await this.fail(err);
@@ -282,6 +302,7 @@ export class StreamingContext {
     const last = pending.at(-1)?.time ?? this.session?.lastCommittedTime;
     const from = last === undefined ? zeroTime + bd : last + bd;
     const to = this.session?.recovered === true ? lastGridTimeAtOrBefore(this.clock.now(), zeroTime, bd) : from - bd;
+    if (to >= from) this.session?.history.recordCatchUp(from, to, bd);
     if (pending.length > 0 || to >= from) await scheduler.catchUp(pending, from, to);
     if (this.state === "active") scheduler.startTimer(Math.max(from, to + bd));
   }
@@ -299,7 +320,8 @@ export class StreamingContext {
       return;
     }
     this.stopping ??= this.shutdown(undefined, options?.stopGracefully ?? false);
-    await this.stopping;
+    // After a failure the UI stayed up for inspection: an explicit stop closes it.
+    await this.stopping.finally(() => this.ui?.close());
   }
 
   /** Resolves when the context stops; rejects with the error that stopped it. */
@@ -377,6 +399,9 @@ export class StreamingContext {
     if (active === this) active = undefined;
     let closeError: unknown;
     await this.session?.close().catch((e: unknown) => (closeError = e));
+    // A failed job keeps its UI up (not holding the process) so its error can be read; stop() closes it.
+    if (error !== undefined) this.ui?.keepForInspection();
+    else await this.ui?.close();
     if (error !== undefined) this.termination.reject(error);
     else if (closeError !== undefined) this.termination.reject(closeError);
     else this.termination.resolve();

@@ -75,9 +75,10 @@ export class CheckpointStore {
   /**
    * Commits batch `time` in ONE synced write: the commit record, each sink's ledger entry and the
    * meta record with `lastCommittedTime` (and any other `meta` fields). Needs meta written first.
+   * Resolves to the bytes written (values only), for the UI's commit history.
    */
-  async commit(time: number, input: CommitInput): Promise<void> {
-    await this.commitMany([{ time, input }]);
+  async commit(time: number, input: CommitInput): Promise<number> {
+    return this.commitMany([{ time, input }]);
   }
 
   /**
@@ -86,12 +87,12 @@ export class CheckpointStore {
    * `nextPlans` (a catch-up records the next group's plans with this group's commits). A crash
    * leaves all of it written or none.
    */
-  async commitMany(batches: readonly { time: number; input: CommitInput }[], nextPlans: readonly BatchPlanRecord[] = []): Promise<void> {
+  async commitMany(batches: readonly { time: number; input: CommitInput }[], nextPlans: readonly BatchPlanRecord[] = []): Promise<number> {
     const ops: KvOp[] = [];
     for (const { time, plan } of nextPlans) ops.push({ type: "put", key: batchKey(time), value: encodeValue(plan) });
     if (batches.length === 0) {
       if (ops.length > 0) await this.kv.write(ops, { sync: true });
-      return;
+      return ops.reduce((n, op) => n + (op.type === "put" ? op.value.length : 0), 0);
     }
     const current = this.#meta === null ? await this.readMeta() : this.#meta;
     if (current === undefined) throw new TypeError(`commit(${batches[0]!.time}) needs the checkpoint's meta record: call writeMeta() first`);
@@ -107,6 +108,7 @@ export class CheckpointStore {
     ops.push({ type: "put", key: META, value: encodeValue(meta) });
     await this.kv.write(ops, { sync: true });
     this.#meta = meta;
+    return ops.reduce((n, op) => n + (op.type === "put" ? op.value.length : 0), 0);
   }
 
   /** The commit record of `time`, or undefined. */
@@ -140,8 +142,8 @@ export class CheckpointStore {
    * Writes a snapshot of an operator's state at `version` (a batch time): chunks, then a manifest.
    * Arrays and Maps are split into chunks of `chunkEntries`; other values are one chunk.
    */
-  async writeSnapshot(operatorId: string, version: number, state: unknown, options: { chunkEntries?: number } = {}): Promise<void> {
-    await writeSnapshot(this.kv, operatorId, version, state, options.chunkEntries);
+  async writeSnapshot(operatorId: string, version: number, state: unknown, options: { chunkEntries?: number } = {}): Promise<number> {
+    return await writeSnapshot(this.kv, operatorId, version, state, options.chunkEntries);
   }
 
   /** The newest complete snapshot; throws `STORAGE_CORRUPT` naming a damaged chunk. */

@@ -34,21 +34,27 @@ function* chunksOf(state: unknown, kind: Kind, size: number): Generator<unknown[
 }
 
 /** Writes a snapshot of `state`; it must not change until the promise resolves. */
-export async function writeSnapshot(kv: KvStore, operatorId: string, version: number, state: unknown, chunkEntries = DEFAULT_CHUNK_ENTRIES): Promise<void> {
+export async function writeSnapshot(kv: KvStore, operatorId: string, version: number, state: unknown, chunkEntries = DEFAULT_CHUNK_ENTRIES): Promise<number> {
   if (!Number.isInteger(chunkEntries) || chunkEntries < 1) throw new RangeError(`chunkEntries must be a positive integer, got ${chunkEntries}`);
   const kind: Kind = state instanceof Map ? "map" : Array.isArray(state) ? "array" : "value";
   const manifestKey = snapshotKey(operatorId, version, MANIFEST_CHUNK);
   // Rewriting a version: its old manifest goes with the first chunk, so old and new chunks never mix.
   let ops: KvOp[] = [{ type: "del", key: manifestKey }];
   let chunks = 0;
+  let bytes = 0;
   for (const chunk of chunksOf(state, kind, chunkEntries)) {
-    ops.push({ type: "put", key: snapshotKey(operatorId, version, chunks++), value: encodeValue(chunk) });
+    const value = encodeValue(chunk);
+    bytes += value.length;
+    ops.push({ type: "put", key: snapshotKey(operatorId, version, chunks++), value });
     await kv.write(ops, { sync: true });
     ops = [];
   }
   const entries = kind === "map" ? (state as Map<unknown, unknown>).size : kind === "array" ? (state as unknown[]).length : 1;
   const manifest: Manifest = { kind, chunks, entries };
-  await kv.write([...ops, { type: "put", key: manifestKey, value: encodeValue(manifest) }], { sync: true });
+  const value = encodeValue(manifest);
+  await kv.write([...ops, { type: "put", key: manifestKey, value }], { sync: true });
+  // The bytes of the snapshot's values, for the UI's snapshot history.
+  return bytes + value.length;
 }
 
 /** The newest complete snapshot of an operator; a damaged chunk throws `STORAGE_CORRUPT` naming it. */

@@ -7,6 +7,7 @@ import type { DStreamGraph } from "../dstream-graph.js";
 import { RDD } from "../rdd/rdd.js";
 import type { BatchCommit, BatchLog, BatchPlan } from "../scheduler/batch-log.js";
 import type { Time } from "../time.js";
+import { CheckpointHistory } from "./checkpoint-history.js";
 
 /** A batch that was planned but not committed before a crash: re-run with exactly this input. */
 export interface PendingBatch {
@@ -47,6 +48,8 @@ export interface CheckpointSession {
    */
   restore(): Promise<PendingBatch[]>;
   close(): Promise<void>;
+  /** Recent commits and snapshots with durations and sizes, and what the last start recovered. */
+  readonly history: CheckpointHistory;
 }
 
 /** Opens the checkpoint in `dir` for `graph`; fails before anything runs if the graph differs. */
@@ -76,6 +79,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   /** Per stateful operator, its complete snapshot versions, newest first. */
   private readonly snapshotVersions = new Map<string, number[]>();
   private closed = false;
+  readonly history = new CheckpointHistory();
 
   constructor(
     private readonly store: CheckpointStore,
@@ -108,6 +112,23 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   async restore(): Promise<PendingBatch[]> {
+    const started = performance.now();
+    const pending = await this.restoreAll();
+    const restoredKeys: Record<string, number> = {};
+    for (const op of this.graph.stateOperators) restoredKeys[op.operatorId] = op.size;
+    this.history.recovery = {
+      recovered: this.recovered,
+      ...(this.lastCommittedTime === undefined ? {} : { lastCommittedTime: this.lastCommittedTime }),
+      rerunBatches: pending.map((p) => p.time),
+      caughtUpBatches: [],
+      caughtUpCount: 0,
+      restoredKeys,
+      restoreMs: performance.now() - started,
+    };
+    return pending;
+  }
+
+  private async restoreAll(): Promise<PendingBatch[]> {
     const graph = this.graph;
     if (this.meta === undefined) {
       await this.store.writeMeta({
@@ -166,7 +187,10 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
 
   async writeBatches(commits: readonly { time: Time; commit: BatchCommit }[], plans: readonly { time: Time; plan: BatchPlan }[]): Promise<void> {
     const batches = commits.map(({ time, commit }) => ({ time, input: { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time } } }));
-    await this.store.commitMany(batches, plans);
+    const started = performance.now();
+    const bytes = await this.store.commitMany(batches, plans);
+    const last = commits.at(-1);
+    if (last !== undefined) this.history.recordCommit({ batchTime: last.time, batches: commits.length, durationMs: performance.now() - started, bytes });
   }
 
   async clean(time: Time): Promise<void> {
@@ -176,10 +200,12 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     if (this.snapshotDue(time) && this.snapshotting === undefined) {
       // The state is copied now, consistent with commit `time`; packing and writing run while the
       // next batches proceed.
-      const states = this.graph.stateOperators.map((op) => [op.operatorId, op.snapshot()] as const);
+      const states = this.graph.stateOperators.map((op) => [op.operatorId, op.snapshot(), op.size] as const);
       this.snapshotting = (async () => {
-        for (const [id, state] of states) {
-          await this.store.writeSnapshot(id, time, state);
+        for (const [id, state, entries] of states) {
+          const started = performance.now();
+          const bytes = await this.store.writeSnapshot(id, time, state);
+          this.history.recordSnapshot({ operatorId: id, version: time, entries, durationMs: performance.now() - started, bytes });
           this.snapshotVersions.set(id, [time, ...(this.snapshotVersions.get(id) ?? [])].slice(0, 2));
         }
       })().finally(() => (this.snapshotting = undefined));

@@ -12,11 +12,24 @@ export class RateLimiter {
   private last: number;
 
   constructor(
-    readonly rate: number,
+    private currentRate: number,
     private readonly clock: SchedulingClock,
   ) {
-    this.tokens = rate;
+    this.tokens = currentRate;
     this.last = clock.now();
+  }
+
+  /** Records per second; Infinity while unbounded (backpressure before its first estimate). */
+  get rate(): number {
+    return this.currentRate;
+  }
+
+  /** Changes the rate (backpressure): tokens earned so far count at the old rate, capped at the new one. */
+  setRate(rate: number): void {
+    if (!(rate > 0)) throw new RangeError(`RateLimiter.setRate expects a positive number of records per second; got ${rate}`);
+    this.refill();
+    this.currentRate = rate;
+    this.tokens = Math.min(this.tokens, rate);
   }
 
   /** Takes up to `wanted` tokens that are available now, without waiting; returns how many. */
@@ -34,7 +47,7 @@ export class RateLimiter {
   reserve(n: number): number {
     this.refill();
     const now = this.clock.now();
-    const waitMs = this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.rate) * 1000);
+    const waitMs = this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.currentRate) * 1000);
     this.tokens -= n;
     return now + waitMs;
   }
@@ -42,7 +55,7 @@ export class RateLimiter {
   private refill(): void {
     const now = this.clock.now();
     if (now > this.last) {
-      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+      this.tokens = Math.min(this.currentRate, this.tokens + ((now - this.last) * this.currentRate) / 1000);
       this.last = now;
     }
   }

@@ -1,5 +1,6 @@
 import { ErrorCodes, ReceiverError } from "../../errors.js";
 import type { SchedulingClock, TimerHandle } from "../clock.js";
+import type { Backpressure } from "../backpressure/backpressure.js";
 import type { ListenerBus, ReceiverInfo } from "../listener.js";
 import type { Duration } from "../time.js";
 import { BLOCK_CUT_PRIORITY, BlockGenerator } from "./block-generator.js";
@@ -26,6 +27,8 @@ export interface SupervisorDeps {
   receiverMaxRestarts: number;
   /** Stops the context with `err` (a receiver that could not be started within its restarts). */
   reportFatal(err: unknown): void;
+  /** With backpressure on, the receiver's rate follows its estimate (never above maxRate). */
+  backpressure?: Backpressure | undefined;
 }
 
 /** "starting": `onStart` was called and has not returned yet. */
@@ -64,7 +67,12 @@ export class ReceiverSupervisor {
     private readonly blocks: ReceivedBlocks,
     private readonly deps: SupervisorDeps,
   ) {
-    this.limiter = receiver.maxRate === undefined ? undefined : new RateLimiter(receiver.maxRate, deps.clock);
+    const bound = deps.backpressure?.register(streamId, receiver.maxRate);
+    const initial = bound === undefined ? receiver.maxRate : bound.rate;
+    // Under backpressure the bucket exists from the start (unbounded until the first estimate).
+    this.limiter = initial === undefined && bound === undefined ? undefined : new RateLimiter(initial ?? Infinity, deps.clock);
+    const limiter = this.limiter;
+    bound?.onChange((rate) => limiter?.setRate(rate));
     this.generator = new BlockGenerator(deps.clock, deps.blockInterval, this.limiter, (records) => {
       void this.blocks.add(records, { hasOffset: false, sync: false });
     });

@@ -228,13 +228,16 @@ export class JobScheduler {
   private async execute(time: Time, plan: BatchPlan, submissionTime: number): Promise<Executed> {
     const { graph, listeners, clock } = this.deps;
     let numRecords = 0;
+    const streamIdToInputInfo: BatchInfo["streamIdToInputInfo"] = {};
     for (const input of graph.inputStreams) {
       const inputPlan = plan.inputs[input.streamId];
       input.provideRdd(time, await input.materialize(time, inputPlan));
-      numRecords += input.recordCount(inputPlan);
+      const n = input.recordCount(inputPlan);
+      numRecords += n;
+      streamIdToInputInfo[input.streamId] = { inputStreamId: input.streamId, numRecords: n };
     }
     for (const op of graph.stateOperators) op.beginBatch?.(time, plan.operators?.[op.operatorId]);
-    const info: BatchInfo = { batchTime: time, numRecords, submissionTime, outputOperationInfos: [] };
+    const info: BatchInfo = { batchTime: time, numRecords, streamIdToInputInfo, submissionTime, outputOperationInfos: [] };
     listeners.post("onBatchSubmitted", { batchInfo: { ...info } });
     info.processingStartTime = clock.now();
     info.schedulingDelay = Math.max(0, info.processingStartTime - submissionTime);

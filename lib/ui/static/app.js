@@ -1,0 +1,351 @@
+// The Streaming tab. Data first: everything shown comes from the REST API (fetched at load and
+// whenever the event stream reconnects) and from /events, which pushes the same JSON shapes.
+"use strict";
+(function () {
+  const C = window.DstreamCharts;
+  const COLORS = ["#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#0a7ea4", "#57606a"];
+  const SHOWN_BATCHES = 100;
+  const model = { appId: null, application: null, statistics: null, batches: new Map(), receivers: [], inputs: [], state: [], checkpoints: null, recovery: null };
+  let base = "";
+  let renderTimer = null;
+
+  // ---------- formatting ----------
+  const fmtMs = (v) => (v == null ? "-" : C.fmtMs(v));
+  const fmtRate = (v) => (v == null ? "-" : C.fmtRate(v));
+  const fmtInt = (v) => (v == null ? "-" : Math.round(v).toLocaleString("en-US"));
+  function fmtBytes(v) {
+    if (v == null) return "-";
+    if (v < 1024) return v + " B";
+    if (v < 1048576) return (v / 1024).toFixed(1) + " KiB";
+    return (v / 1048576).toFixed(1) + " MiB";
+  }
+  const fmtTime = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+  const parseSparkDate = (s) => (s == null ? null : Date.parse(s.replace("GMT", "Z")));
+
+  // ---------- DOM ----------
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return e;
+  }
+  const $ = (id) => document.getElementById(id);
+  function table(id, headers, rows, empty) {
+    const t = $(id);
+    t.replaceChildren(el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h })))));
+    const body = el("tbody");
+    if (rows.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: String(headers.length), text: empty })));
+    for (const r of rows) body.append(r);
+    t.append(body);
+  }
+  const num = (v) => el("td", { class: "num", text: v });
+  const td = (v, cls) => el("td", { class: cls, text: v });
+  const batchLink = (b) => el("td", {}, el("a", { href: "#batch=" + b.batchId, "data-batch": String(b.batchId), text: fmtTime(b.batchId) }));
+  const opsCell = (b) => td(b.numCompletedOutputOps + "/" + b.numTotalOutputOps + (b.numFailedOutputOps > 0 ? " (" + b.numFailedOutputOps + " failed)" : ""));
+
+  // ---------- data ----------
+  async function getJson(path) {
+    const res = await fetch(path, { headers: { Accept: "application/json" } });
+    if (!res.ok) throw new Error(path + ": HTTP " + res.status);
+    return res.json();
+  }
+
+  async function loadAll() {
+    const apps = await getJson("/api/v1/applications");
+    model.application = apps[0];
+    model.appId = apps[0].id;
+    base = "/api/v1/applications/" + encodeURIComponent(model.appId) + "/streaming/";
+    const [statistics, batches, receivers, inputs, state, checkpoints, recovery] = await Promise.all(
+      ["statistics", "batches", "receivers", "inputs", "state", "checkpoints", "recovery"].map((p) => getJson(base + p)),
+    );
+    Object.assign(model, { statistics, receivers, inputs, state, checkpoints, recovery });
+    model.batches = new Map(batches.map((b) => [b.batchId, b]));
+    scheduleRender();
+  }
+
+  function applySummary(s) {
+    Object.assign(model, { application: s.application, statistics: s.statistics, receivers: s.receivers, inputs: s.inputs, state: s.state, checkpoints: s.checkpoints, recovery: s.recovery });
+    // The server keeps the newest 1000 completed batches; so do we.
+    const completed = [...model.batches.values()].filter((b) => b.status === "COMPLETED").sort((a, b) => a.batchId - b.batchId);
+    for (const b of completed.slice(0, Math.max(0, completed.length - s.statistics.numRetainedCompletedBatches))) model.batches.delete(b.batchId);
+    scheduleRender();
+  }
+
+  function connect() {
+    const live = $("live");
+    const es = new EventSource("/events");
+    es.addEventListener("open", () => {
+      live.textContent = "live";
+      live.className = "live on";
+      // Anything missed while disconnected is in the REST answers.
+      loadAll().catch(showLoadError);
+    });
+    es.addEventListener("error", () => {
+      live.textContent = "reconnecting…";
+      live.className = "live off";
+    });
+    es.addEventListener("batch", (e) => {
+      const b = JSON.parse(e.data);
+      model.batches.set(b.batchId, b);
+      scheduleRender();
+    });
+    es.addEventListener("summary", (e) => applySummary(JSON.parse(e.data)));
+  }
+
+  function showLoadError(err) {
+    const f = $("failure");
+    f.hidden = false;
+    f.textContent = "Could not load the REST API: " + err.message;
+  }
+
+  // ---------- render ----------
+  function scheduleRender() {
+    if (renderTimer !== null) return;
+    renderTimer = setTimeout(() => {
+      renderTimer = null;
+      render();
+    }, 30);
+  }
+
+  function render() {
+    if (model.statistics === null) return;
+    const all = [...model.batches.values()];
+    const completed = all.filter((b) => b.status === "COMPLETED").sort((a, b) => a.batchId - b.batchId);
+    const active = all.filter((b) => b.status !== "COMPLETED").sort((a, b) => a.batchId - b.batchId);
+    renderHeader(completed);
+    renderCharts(completed);
+    renderBatches(active, completed);
+    renderInputs();
+    renderState();
+    renderCheckpoints();
+    renderRecovery();
+    renderDetail();
+  }
+
+  function renderHeader(completed) {
+    const s = model.statistics;
+    const app = model.application;
+    const attempt = app.attempts[0];
+    const failed = completed.filter((b) => b.numFailedOutputOps > 0);
+    $("app-name").textContent = app.name;
+    const state = failed.length > 0 ? "failed" : attempt.completed ? "stopped" : "active";
+    $("app-state").textContent = state;
+    $("app-state").className = "badge " + state;
+    $("api-link").setAttribute("href", base + "statistics");
+    $("summary-line").textContent =
+      "Running batches of " + fmtMs(s.batchDuration) + " since " + fmtTime(parseSparkDate(s.startTime)) + " UTC (" + fmtMs(attempt.duration) + "), " +
+      fmtInt(s.numTotalCompletedBatches) + " completed batches, " + fmtInt(s.numProcessedRecords) + " records processed; " +
+      s.numActiveReceivers + "/" + s.numReceivers + " receivers active.";
+    $("timeline-note").textContent = "(last " + completed.length + " batches, times in UTC)";
+    const f = $("failure");
+    const last = failed[failed.length - 1];
+    if (last) {
+      const rerun = model.recovery && model.recovery.checkpointDir ? " The batch was not committed: it re-runs when the job restarts from " + model.recovery.checkpointDir + "." : "";
+      f.hidden = false;
+      f.textContent = "Batch " + fmtTime(last.batchId) + " failed: " + last.firstFailureReason + "\nThe streaming context stopped." + rerun;
+    } else if (!f.textContent.startsWith("Could not")) {
+      f.hidden = true;
+    }
+  }
+
+  function renderCharts(completed) {
+    const s = model.statistics;
+    const times = completed.map((b) => b.batchId);
+    const interval = times.map(() => s.batchDuration);
+    const delay = (key, label, color) => {
+      const values = completed.map((b) => (b[key] == null ? null : b[key]));
+      C.timeline($("tl-" + label), "ms", times, [
+        { label: label === "total" ? "total delay" : label === "processing" ? "processing time" : "scheduling delay", color, values },
+        { label: "batch interval", color: "#8c959f", dash: true, values: interval },
+      ]);
+      C.histogram($("hist-" + label), "ms", values, color);
+    };
+    // Input rate: one line per input, its rate limit dashed when it has one.
+    const inputs = model.inputs;
+    const rateTimes = inputs.length > 0 ? inputs[0].eventRates.map(([t]) => t) : [];
+    const series = [];
+    const legend = $("input-legend");
+    legend.replaceChildren();
+    inputs.forEach((input, i) => {
+      const color = COLORS[i % COLORS.length];
+      series.push({ label: input.name, color, values: input.eventRates.map(([, r]) => r) });
+      legend.append(el("div", {}, el("span", { class: "swatch", style: "background:" + color }), input.name + (input.rateLimit != null ? " (limit " + fmtRate(input.rateLimit) + ")" : "")));
+      if (input.rateLimits.length > 0) {
+        const byTime = new Map(input.rateLimits);
+        series.push({ label: input.name + " rate limit", color, dash: true, values: rateTimes.map((t) => (byTime.has(t) ? byTime.get(t) : null)) });
+      }
+    });
+    C.timeline($("tl-input"), "rate", rateTimes, series);
+    C.histogram($("hist-input"), "rate", completed.map((b) => (b.inputSize * 1000) / s.batchDuration), COLORS[0]);
+    $("avg-input").textContent = "Avg: " + (s.avgInputRate == null ? "-" : s.avgInputRate.toFixed(2) + " records/s");
+    delay("schedulingDelay", "scheduling", "#bf3989");
+    delay("processingTime", "processing", "#1a7f37");
+    delay("totalDelay", "total", "#9a6700");
+    $("avg-scheduling").textContent = "Avg: " + fmtMs(s.avgSchedulingDelay);
+    $("avg-processing").textContent = "Avg: " + fmtMs(s.avgProcessingTime);
+    $("avg-total").textContent = "Avg: " + fmtMs(s.avgTotalDelay);
+  }
+
+  function renderBatches(active, completed) {
+    $("n-active").textContent = String(active.length);
+    table(
+      "active-batches",
+      ["Batch Time", "Records", "Scheduling Delay", "Processing Time", "Output Ops: Succeeded/Total", "Status"],
+      active.map((b) => el("tr", {}, batchLink(b), num(fmtInt(b.inputSize)), num(fmtMs(b.schedulingDelay)), num(fmtMs(b.processingTime)), opsCell(b), td(b.status === "QUEUED" ? "queued" : "processing"))),
+      "No active batches",
+    );
+    const shown = completed.slice(-SHOWN_BATCHES).reverse();
+    $("n-shown").textContent = String(shown.length);
+    $("n-completed").textContent = fmtInt(model.statistics.numTotalCompletedBatches);
+    table(
+      "completed-batches",
+      ["Batch Time", "Records", "Scheduling Delay", "Processing Time", "Total Delay", "Output Ops: Succeeded/Total", "Error"],
+      shown.map((b) =>
+        el("tr", { class: b.numFailedOutputOps > 0 ? "failed" : null, "data-batch-row": String(b.batchId) }, batchLink(b), num(fmtInt(b.inputSize)), num(fmtMs(b.schedulingDelay)), num(fmtMs(b.processingTime)), num(fmtMs(b.totalDelay)), opsCell(b), td(b.firstFailureReason || "", "error")),
+      ),
+      "No completed batches yet",
+    );
+  }
+
+  function renderInputs() {
+    const receivers = new Map(model.receivers.map((r) => [r.streamId, r]));
+    table(
+      "inputs",
+      ["Stream", "Kind", "Status", "Avg Rate", "Rate Limit", "Max Rate", "Last Stored Offset", "Pending Records", "Last Error Time", "Last Error"],
+      model.inputs.map((i) => {
+        const r = receivers.get(i.streamId);
+        const status = i.kind !== "receiver" ? "-" : r && r.isActive ? "ACTIVE" : "INACTIVE";
+        const avg = i.eventRates.length === 0 ? null : i.eventRates.reduce((a, [, v]) => a + v, 0) / i.eventRates.length;
+        const limit = i.rateLimit == null ? "unbounded" : fmtRate(i.rateLimit) + (i.backpressure ? " (backpressure)" : "");
+        return el(
+          "tr",
+          {},
+          td(i.name + " [" + i.streamId + "]"),
+          td(i.kind),
+          td(status),
+          num(fmtRate(avg)),
+          num(limit),
+          num(i.maxRate == null ? "-" : fmtRate(i.maxRate)),
+          td(i.lastStoredOffset == null ? "-" : JSON.stringify(i.lastStoredOffset)),
+          num(i.pendingRecords == null ? "-" : fmtInt(i.pendingRecords)),
+          td(r && r.lastErrorTime ? fmtTime(parseSparkDate(r.lastErrorTime)) : "-"),
+          td(r && r.lastErrorMessage ? r.lastErrorMessage + (r.lastError ? "\n" + r.lastError.split("\n")[0] : "") : "-", r && r.lastErrorMessage ? "error" : null),
+        );
+      }),
+      "No inputs",
+    );
+  }
+
+  function renderState() {
+    table(
+      "state",
+      ["Operator", "Kind", "Keys", "Snapshot Bytes", "Snapshot Of Batch", "Snapshot Age"],
+      model.state.map((s) => el("tr", {}, td(s.operatorId), td(s.kind), num(fmtInt(s.keys)), num(fmtBytes(s.snapshotBytes)), td(s.snapshotVersion == null ? "none yet" : fmtTime(s.snapshotVersion)), num(fmtMs(s.snapshotAgeMs)))),
+      "No stateful operators",
+    );
+  }
+
+  function renderCheckpoints() {
+    const c = model.checkpoints;
+    $("checkpoint-dir").textContent = c.checkpointDir ? "Checkpoint directory: " + c.checkpointDir + " — every batch commits atomically (one synced write)." : "No checkpoint directory: nothing is committed, nothing recovers.";
+    table("commits", ["Batch Time", "Duration", "Bytes"], c.commits.slice(0, 15).map((x) => el("tr", {}, td(fmtTime(x.batchTime)), num(x.durationMs.toFixed(1) + " ms"), num(fmtBytes(x.bytes)))), "No commits yet");
+    table("snapshots", ["Operator", "Of Batch", "Entries", "Duration", "Bytes"], c.snapshots.slice(0, 15).map((x) => el("tr", {}, td(x.operatorId), td(fmtTime(x.version)), num(fmtInt(x.entries)), num(x.durationMs.toFixed(1) + " ms"), num(fmtBytes(x.bytes)))), "No snapshots yet");
+  }
+
+  function renderRecovery() {
+    const r = model.recovery;
+    const list = (xs) => (xs.length === 0 ? "none" : xs.map(fmtTime).join(", "));
+    const keys = Object.entries(r.restoredKeys);
+    const rows = !r.checkpointDir
+      ? [["Checkpoint", "none: this job does not recover"]]
+      : [
+          ["Started from", r.recovered ? "a checkpoint (recovered)" : "a fresh checkpoint directory"],
+          ["Last committed batch", r.lastCommittedTime == null ? "-" : fmtTime(r.lastCommittedTime)],
+          ["Re-run batches (planned, not committed)", list(r.rerunBatches)],
+          ["Caught-up batches (passed while down)", r.caughtUpCount > r.caughtUpBatches.length ? fmtInt(r.caughtUpCount) + ", first: " + list(r.caughtUpBatches) : list(r.caughtUpBatches)],
+          ["Restored state", keys.length === 0 ? "-" : keys.map(([k, v]) => k + ": " + fmtInt(v) + " keys").join(", ")],
+          ["Restore time", r.restoreMs == null ? "-" : r.restoreMs.toFixed(1) + " ms"],
+        ];
+    $("recovery").replaceChildren(el("dl", { class: "facts" }, rows.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
+  }
+
+  // ---------- batch page (#batch=<batchId>) ----------
+  let detailShown = null;
+  let detailOps = null;
+
+  function renderDetail() {
+    const m = /^#batch=(\d+)$/.exec(location.hash);
+    const box = $("batch-detail");
+    if (!m) {
+      box.hidden = true;
+      detailShown = null;
+      return;
+    }
+    const id = Number(m[1]);
+    const b = model.batches.get(id);
+    if (detailShown !== id || (b && detailOps && detailOps.status !== b.status + b.numCompletedOutputOps + b.numFailedOutputOps)) {
+      detailShown = id;
+      getJson(base + "batches/" + id + "/operations")
+        .then((ops) => {
+          detailOps = { ops, status: b ? b.status + b.numCompletedOutputOps + b.numFailedOutputOps : "" };
+          drawDetail(id);
+        })
+        .catch(() => {
+          detailOps = { ops: [], status: "" };
+          drawDetail(id);
+        });
+    }
+    drawDetail(id);
+  }
+
+  function drawDetail(id) {
+    const box = $("batch-detail");
+    const b = model.batches.get(id);
+    box.hidden = false;
+    if (!b) {
+      box.replaceChildren(el("h3", { text: "Batch " + fmtTime(id) + " is no longer retained" }), el("a", { href: "#", text: "close" }));
+      return;
+    }
+    const facts = [
+      ["Batch Duration", fmtMs(b.batchDuration)],
+      ["Input Size", fmtInt(b.inputSize) + " records"],
+      ["Scheduling Delay", fmtMs(b.schedulingDelay)],
+      ["Processing Time", fmtMs(b.processingTime)],
+      ["Total Delay", fmtMs(b.totalDelay)],
+      ["Status", b.status + (b.numFailedOutputOps > 0 ? " with " + b.numFailedOutputOps + " failed output operation(s)" : "")],
+    ];
+    const opsTable = el("table", { id: "operations", class: "grid" });
+    box.replaceChildren(
+      el("h3", {}, "Details of batch at " + fmtTime(id) + " UTC  ", el("a", { href: "#", text: "(close)" })),
+      el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])),
+      el("h4", { text: "Output Operations" }),
+      opsTable,
+    );
+    const ops = detailOps && detailShown === id ? detailOps.ops : [];
+    const t = opsTable;
+    t.append(el("thead", {}, el("tr", {}, ["Output Op Id", "Name", "Description", "Started", "Duration", "Status", "Error"].map((h) => el("th", { text: h })))));
+    const body = el("tbody");
+    if (ops.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: "7", text: "No output operations ran" })));
+    for (const o of ops) {
+      const status = o.failureReason ? "Failed" : o.endTime ? "Succeeded" : "Running";
+      body.append(
+        el("tr", { class: o.failureReason ? "failed" : null }, num(String(o.outputOpId)), td(o.name), td(o.description), td(o.startTime ? fmtTime(parseSparkDate(o.startTime)) : "-"), num(fmtMs(o.duration)), td(status), td(o.failureReason || "", "error")),
+      );
+    }
+    t.append(body);
+  }
+
+  window.addEventListener("hashchange", () => {
+    detailShown = null;
+    renderDetail();
+    if (location.hash.startsWith("#batch=")) $("batch-detail").scrollIntoView({ block: "start" });
+  });
+
+  loadAll().catch(showLoadError);
+  connect();
+})();

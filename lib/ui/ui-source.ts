@@ -1,0 +1,44 @@
+import type { CheckpointHistory } from "../checkpoint/checkpoint-history.js";
+import type { StreamingProgress } from "./streaming-progress.js";
+
+/** One input stream as the UI shows it. */
+export interface InputView {
+  streamId: number;
+  name: string;
+  /** "receiver", or the input's class (QueueInputDStream, FileInputDStream, …). */
+  kind: string;
+  /** The configured ceiling in records/s, if any. */
+  maxRate: number | undefined;
+  /** The bound in force now (backpressure's estimate, or maxRate); undefined while unbounded. */
+  rateLimit: number | undefined;
+  /** Receivers: the offset stored with the last durable block. */
+  lastStoredOffset?: unknown;
+  /** Receivers: records stored and not yet in a batch. */
+  pendingRecords?: number;
+}
+
+/** One stateful operator as the UI shows it. */
+export interface StateOperatorView {
+  operatorId: string;
+  kind: string;
+  keys: number;
+}
+
+/**
+ * Everything the UI reads from a running context, behind one seam: the REST handlers are pure
+ * functions of it, and tests can build one without a context.
+ */
+export interface UiSource {
+  readonly appName: string;
+  readonly batchDuration: number;
+  now(): number;
+  contextState(): "initialized" | "active" | "stopped";
+  readonly progress: StreamingProgress;
+  inputs(): InputView[];
+  stateOperators(): StateOperatorView[];
+  /** Output operations registered (an active batch's total). */
+  numOutputOperations(): number;
+  checkpointDir(): string | undefined;
+  history(): CheckpointHistory | undefined;
+  backpressure(): boolean;
+}
