@@ -5,6 +5,10 @@
  * from and the totals carry on, every acknowledged line counted exactly once.
  *
  *   npm start -- [--events-per-second 1000] [--checkpoint ./checkpoints/word-count] [--query-every 5] [--json-totals]
+ *                [--ui-port 4040] [--no-ui]
+ *
+ * The live UI (Spark's Streaming tab, its REST API and /metrics) is served on 127.0.0.1 and its
+ * URL printed at start.
  *
  * Type a SQL query on the terminal (e.g. `select * from word_totals order by total desc limit 3`)
  * and it answers it over the latest batch. Ctrl-C stops gracefully: what was received is processed
@@ -71,18 +75,22 @@ async function main(): Promise<void> {
       checkpoint: { type: "string", default: "./checkpoints/word-count" },
       "query-every": { type: "string", default: "5" },
       "json-totals": { type: "boolean", default: false },
+      "ui-port": { type: "string", default: "4040" },
+      "no-ui": { type: "boolean", default: false },
     },
   });
   const rate = Number(values["events-per-second"]);
   const queryEvery = Number(values["query-every"]);
   if (!(rate > 0)) throw new RangeError(`--events-per-second expects a positive number; got ${values["events-per-second"]}`);
   if (!Number.isInteger(queryEvery) || queryEvery < 0) throw new RangeError(`--query-every expects a whole number of batches; got ${values["query-every"]}`);
+  const uiPort = Number(values["ui-port"]);
+  if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new RangeError(`--ui-port expects a port number 0..65535; got ${values["ui-port"]}`);
   const dir = values.checkpoint;
 
   let status: StatusLine | undefined;
   const out = (line: string): void => (status ? status.log(line) : console.log(line));
   const ssc = await StreamingContext.getOrCreate(dir, () => {
-    const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: "word-count", stopGracefullyOnShutdown: true });
+    const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: "word-count", stopGracefullyOnShutdown: true, ui: values["no-ui"] ? false : { port: uiPort } });
     const lines = ssc.receiverStream(new DummySource(rate));
     buildWordCount(ssc, lines, { out, queryEvery, jsonTotals: values["json-totals"] });
     ssc.remember(Minutes(1));
@@ -98,6 +106,7 @@ async function main(): Promise<void> {
   status = StatusLine.attach(ssc);
   if (process.stdin.isTTY) answerQueries(ssc, out);
   await ssc.start();
+  if (ssc.uiUrl !== undefined) out(`Live UI: ${ssc.uiUrl}`);
   await ssc.awaitTermination();
   status.clear();
 }

@@ -31,7 +31,7 @@
       else if (k === "text") e.textContent = v;
       else e.setAttribute(k, v === true ? "" : v);
     }
-    for (const c of children.flat()) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    for (const c of children.flat(Infinity)) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return e;
   }
   const $ = (id) => document.getElementById(id);
@@ -180,6 +180,7 @@
         series.push({ label: input.name + " rate limit", color, dash: true, values: rateTimes.map((t) => (byTime.has(t) ? byTime.get(t) : null)) });
       }
     });
+    if (series.some((x) => x.dash)) legend.append(el("div", {}, el("span", { class: "swatch dashed", style: "border-color:#57606a" }), "dashed: rate limit"));
     C.timeline($("tl-input"), "rate", rateTimes, series);
     C.histogram($("hist-input"), "rate", completed.map((b) => (b.inputSize * 1000) / s.batchDuration), COLORS[0]);
     $("avg-input").textContent = "Avg: " + (s.avgInputRate == null ? "-" : s.avgInputRate.toFixed(2) + " records/s");

@@ -54,7 +54,8 @@
         width: width(el),
         height: HEIGHT,
         tzDate: utc,
-        legend: { show: true },
+        // The page's left column names the series; the cursor still shows values on hover.
+        legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max > 0 ? max * 1.1 : 1, unit === "ms" ? 10 : 1)] } },
         axes: [
@@ -108,7 +109,8 @@
         ],
         series: [{}, { label: "batches", stroke: color, fill: color + "55", width: 1, paths: uPlot.paths.bars({ size: [0.92, 60] }), points: { show: false } }],
       }),
-      [xs, counts],
+      // An empty bucket draws no bar (a zero would draw a flat line).
+      [xs, counts.map((c) => (c === 0 ? null : c))],
     );
     return plot;
   }
@@ -117,5 +119,11 @@
     for (const [el, c] of charts) c.plot.setSize({ width: width(el), height: HEIGHT });
   });
 
-  window.DstreamCharts = { timeline, histogram, fmtMs, fmtRate };
+  /** Points on the x axis of the chart in element `id` (tests read it; the canvas can't tell). */
+  function points(id) {
+    const c = charts.get(document.getElementById(id));
+    return c ? c.plot.data[0].length : 0;
+  }
+
+  window.DstreamCharts = { timeline, histogram, points, fmtMs, fmtRate };
 })();
