@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
@@ -174,6 +175,46 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
     // Any address of this machine other than loopback is refused.
     const external = Object.values(networkInterfaces()).flat().find((i) => i !== undefined && i.family === "IPv4" && !i.internal);
     if (external !== undefined) await expect(fetch(`http://${external.address}:${port}/`)).rejects.toThrow();
+  });
+
+  it("pushes each batch to /events as server-sent events, in the REST shapes", async () => {
+    const { clock, receiver, url } = await job();
+    const res = await fetch(`${url}events`);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    receiver.store("x");
+    const advanced = clock.advance(1000);
+    const decoder = new TextDecoder();
+    while (!text.includes("event: summary")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    await advanced;
+    await reader.cancel();
+    const events = text.split("\n\n").filter((f) => f.startsWith("event: ")).map((f) => ({ name: /^event: (\w+)/.exec(f)?.[1], data: JSON.parse(f.slice(f.indexOf("data: ") + 6)) }));
+    const completed = events.find((e) => e.name === "batch" && e.data.status === "COMPLETED");
+    expect(completed?.data).toMatchObject({ batchId: 1000, inputSize: 1, numCompletedOutputOps: 2 });
+    const summary = events.find((e) => e.name === "summary")?.data;
+    expect(Object.keys(summary).sort()).toEqual(["application", "checkpoints", "inputs", "receivers", "recovery", "state", "statistics"]);
+    expect(summary.statistics.numTotalCompletedBatches).toBe(1);
+  });
+
+  it("moves one port up when its port is taken, as Spark does", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), ui: { port: taken } });
+      ssc.queueStream([[1]]).foreachRDD(() => undefined);
+      await ssc.start();
+      const port = Number(new URL(ssc.uiUrl as string).port);
+      expect(port).toBeGreaterThan(taken);
+      expect(port).toBeLessThanOrEqual(taken + 16);
+    } finally {
+      blocker.close();
+    }
   });
 
   it("checks the ui option", () => {
