@@ -26,6 +26,9 @@ export function resolveUiOptions(option: false | UiOptions | undefined): Require
   return { port, host };
 }
 
+/** Summaries (O(retained batches) to build) go out at most this often, in wall-clock ms. */
+const SUMMARY_EVERY_MS = 100;
+
 /**
  * The live UI of one context: a progress listener registered at construction (so it sees every
  * event), and the HTTP server, which listens from `start()` until `stop()`. Each listener event is
@@ -36,6 +39,7 @@ export class LiveUi {
   private readonly server: UiServer;
   private readonly version = packageVersion();
   private readonly source: UiSource;
+  private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     ssc: StreamingContext,
@@ -60,11 +64,13 @@ export class LiveUi {
 
   /** The context failed: keep serving (the page shows the error) without holding the process. */
   keepForInspection(): void {
-    this.server.events.send("summary", summary(this.source, this.version));
+    this.sendSummary();
     this.server.unref();
   }
 
   close(): Promise<void> {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
     return this.server.close();
   }
 
@@ -75,6 +81,13 @@ export class LiveUi {
       if (b !== undefined) this.server.events.send("batch", b);
       if (!change.completed) return;
     }
+    // Fast batches (or a clock advanced in a loop) would rebuild it per batch: coalesce.
+    this.summaryTimer ??= setTimeout(() => this.sendSummary(), SUMMARY_EVERY_MS).unref();
+  }
+
+  private sendSummary(): void {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
     this.server.events.send("summary", summary(this.source, this.version));
   }
 
