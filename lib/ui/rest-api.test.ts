@@ -23,9 +23,9 @@ const BATCH = ["batchId", "batchTime", "status", "batchDuration", "inputSize", "
 const OPERATION = ["outputOpId", "name", "description", "startTime", "endTime", "duration", "failureReason", "jobIds"];
 const SPARK_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}GMT$/;
 
-async function job(options: { failAt?: number } = {}) {
-  const clock = new ManualClock();
-  const dir = await tempDir();
+async function job(options: { failAt?: number; clock?: ManualClock; dir?: string } = {}) {
+  const clock = options.clock ?? new ManualClock();
+  const dir = options.dir ?? (await tempDir());
   ssc = new StreamingContext({ batchDuration: 1000, clock, appName: "rest-job", checkpointDir: dir, ui: { port: 0 } });
   const receiver = new TestReceiver<string>({ name: "words" });
   const words = ssc.receiverStream(receiver);
@@ -39,7 +39,7 @@ async function job(options: { failAt?: number } = {}) {
   await ssc.start();
   const url = ssc.uiUrl as string;
   const api = `${url}api/v1/applications/rest-job/streaming/`;
-  return { clock, receiver, url, api, ctx: ssc };
+  return { clock, receiver, url, api, dir, ctx: ssc };
 }
 
 async function getJson(url: string): Promise<any> {
@@ -126,6 +126,23 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
     expect(rec).toMatchObject({ recovered: false, rerunBatches: [], caughtUpBatches: [] });
     const inputs = await getJson(`${api}inputs`);
     expect(inputs[0]).toMatchObject({ streamId: 0, name: "words", kind: "receiver", rateLimit: null, backpressure: false });
+  });
+
+  it("shows what the last start recovered: the batch that failed re-runs, missed batch times catch up", async () => {
+    const first = await job({ failAt: 2000 });
+    first.receiver.store("a");
+    await first.clock.advance(1000);
+    first.receiver.store("b");
+    await expect(first.clock.advance(1000)).rejects.toThrow(/sink refused/);
+    await first.ctx.stop();
+    // Down for two more batch intervals, then started again on the same checkpoint.
+    await first.clock.advance(2000);
+    const second = await job({ clock: first.clock, dir: first.dir });
+    const rec = await getJson(`${second.api}recovery`);
+    expect(rec).toMatchObject({ checkpointDir: first.dir, recovered: true, lastCommittedTime: 1000, rerunBatches: [2000], caughtUpBatches: [3000, 4000], restoredKeys: { "2": 1 } });
+    expect(rec.restoreMs).toBeGreaterThanOrEqual(0);
+    const batches = await getJson(`${second.api}batches`);
+    expect(batches.map((b: { batchId: number; inputSize: number }) => [b.batchId, b.inputSize])).toEqual([[4000, 0], [3000, 0], [2000, 1]]);
   });
 
   it("serves /metrics in Prometheus text format", async () => {
