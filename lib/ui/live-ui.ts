@@ -5,7 +5,7 @@ import { summary } from "./routes.js";
 import { packageVersion } from "./static-assets.js";
 import { StreamingProgress, type ProgressChange } from "./streaming-progress.js";
 import { UiServer } from "./ui-server.js";
-import type { InputView, UiSource } from "./ui-source.js";
+import type { InputUiStatus, InputView, UiSource } from "./ui-source.js";
 
 /** `ui` option of a StreamingContext. */
 export interface UiOptions {
@@ -128,5 +128,9 @@ function inputView(ssc: StreamingContext, input: StreamingContext["graph"]["inpu
       pendingRecords: input.pendingRecords,
     };
   }
-  return { streamId: input.streamId, name: `${input.constructor.name}-${input.streamId}`, kind: input.constructor.name, maxRate: limit?.maxRate, rateLimit: limit?.rate };
+  const status = (input as { uiStatus?: () => InputUiStatus }).uiStatus?.();
+  const view: InputView = { streamId: input.streamId, name: `${input.constructor.name}-${input.streamId}`, kind: input.constructor.name, maxRate: limit?.maxRate, rateLimit: limit?.rate };
+  if (status?.offsets !== undefined) view.lastStoredOffset = status.offsets;
+  if (status?.pendingRecords !== undefined) view.pendingRecords = status.pendingRecords;
+  return view;
 }

@@ -17,6 +17,17 @@ export interface InputView {
   pendingRecords?: number;
 }
 
+/**
+ * What an input other than a receiver may report to the UI by having a `uiStatus()` method (the
+ * JetStream direct stream: its per-partition offsets). Receivers report through the receiver.
+ */
+export interface InputUiStatus {
+  /** The position the next batch reads from (e.g. `{ "0": 1042, "1": 998 }` per partition). */
+  offsets?: unknown;
+  /** Records available and not yet in a batch, if the source can tell. */
+  pendingRecords?: number;
+}
+
 /** One stateful operator as the UI shows it. */
 export interface StateOperatorView {
   operatorId: string;
