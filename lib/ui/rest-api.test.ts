@@ -97,6 +97,8 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
     expect(ops.map((o: { outputOpId: number }) => o.outputOpId)).toEqual([0, 1]);
     for (const o of ops) keysWithin(o, OPERATION, ["outputOpId", "name", "description", "startTime", "endTime", "duration", "jobIds"]);
     expect(ops[0]).toMatchObject({ name: "foreachRDD", startTime: "1970-01-01T00:00:02.000GMT", duration: 0, jobIds: [] });
+    expect(await getJson(`${api}batches/2000/operations/1`)).toEqual(ops[1]);
+    expect((await fetch(`${api}batches/2000/operations/7`)).status).toBe(404);
     expect((await fetch(`${api}batches/999`)).status).toBe(404);
     expect((await fetch(`${url}api/v1/applications/other-app/streaming/statistics`)).status).toBe(404);
   });
@@ -179,6 +181,7 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
       expect(res.headers.get("allow")).toBe("GET, HEAD");
     }
     expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+    expect((await fetch(`${url}events`, { method: "HEAD" })).status).toBe(200);
     const port = Number(new URL(url).port);
     const rebound = await new Promise<number>((resolve, reject) => {
       const req = request({ host: "127.0.0.1", port, path: "/metrics", headers: { Host: `evil.example:${port}` } }, (res) => {

@@ -13,8 +13,8 @@ const PREFIX = "/api/v1/applications";
 
 /**
  * Answers a GET under `/api/v1/applications`; undefined when `path` is not an API path.
- * Spark's paths: `/applications`, `/applications/{appId}/streaming/statistics|receivers|batches|
- * batches/{batchId}|batches/{batchId}/operations`, plus dstream's `inputs|state|checkpoints|recovery`.
+ * Spark's paths: `/applications`, `/applications/{appId}/streaming/statistics|receivers|
+ * receivers/{streamId}|batches|batches/{batchId}|batches/{batchId}/operations[/{outputOpId}]`, plus dstream's `inputs|state|checkpoints|recovery`.
  * The application id is the app name.
  */
 export function apiReply(src: UiSource, url: URL, version: string): JsonReply | undefined {
@@ -26,7 +26,7 @@ export function apiReply(src: UiSource, url: URL, version: string): JsonReply | 
   if (appId !== src.appName) return notFound(`unknown app: ${appId}`);
   if (section === undefined) return ok(applications(src, version)[0]);
   if (section !== "streaming") return notFound(`dstream serves only the streaming API of ${appId}; no ${section}`);
-  const [what, id, sub, ...extra] = tail;
+  const [what, id, sub, opId, ...extra] = tail;
   if (extra.length > 0) return notFound(`no such path: ${url.pathname}`);
   if (id === undefined) {
     switch (what) {
@@ -63,7 +63,10 @@ export function apiReply(src: UiSource, url: URL, version: string): JsonReply | 
   }
   if (sub === "operations") {
     const ops = operations(src, batchId);
-    return ops === undefined ? notFound(`unknown batch: ${batchId}`) : ok(ops);
+    if (ops === undefined) return notFound(`unknown batch: ${batchId}`);
+    if (opId === undefined) return ok(ops);
+    const op = /^\d+$/.test(opId) ? ops.find((o) => o.outputOpId === Number(opId)) : undefined;
+    return op === undefined ? notFound(`unknown output operation ${opId} of batch ${batchId}`) : ok(op);
   }
   return notFound(`no such path: ${url.pathname}`);
 }

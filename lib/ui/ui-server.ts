@@ -95,7 +95,12 @@ export class UiServer {
     }
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
-      if (url.pathname === "/events") return this.events.open(res);
+      if (url.pathname === "/events") {
+        if (req.method === "GET") return this.events.open(res);
+        res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store" });
+        res.end();
+        return;
+      }
       if (url.pathname === "/metrics") return send(res, req, 200, PROMETHEUS_CONTENT_TYPE, prometheusText(this.src));
       const asset = this.assets.get(url.pathname);
       if (asset !== undefined) {
