@@ -21,6 +21,8 @@ export function loadAssets(): Map<string, Asset> {
     ["/", { contentType: "text/html; charset=utf-8", body: own("index.html") }],
     ["/static/app.js", { contentType: "text/javascript; charset=utf-8", body: own("app.js") }],
     ["/static/charts.js", { contentType: "text/javascript; charset=utf-8", body: own("charts.js") }],
+    ["/static/dom.js", { contentType: "text/javascript; charset=utf-8", body: own("dom.js") }],
+    ["/static/batch-page.js", { contentType: "text/javascript; charset=utf-8", body: own("batch-page.js") }],
     ["/static/app.css", { contentType: "text/css; charset=utf-8", body: own("app.css") }],
     ["/static/uplot.js", { contentType: "text/javascript; charset=utf-8", body: dep("uplot/dist/uPlot.iife.min.js") }],
     ["/static/uplot.css", { contentType: "text/css; charset=utf-8", body: dep("uplot/dist/uPlot.min.css") }],

@@ -9,44 +9,7 @@
   let base = "";
   let renderTimer = null;
 
-  // ---------- formatting ----------
-  const fmtMs = (v) => (v == null ? "-" : C.fmtMs(v));
-  const fmtRate = (v) => (v == null ? "-" : C.fmtRate(v));
-  const fmtInt = (v) => (v == null ? "-" : Math.round(v).toLocaleString("en-US"));
-  function fmtBytes(v) {
-    if (v == null) return "-";
-    if (v < 1024) return v + " B";
-    if (v < 1048576) return (v / 1024).toFixed(1) + " KiB";
-    return (v / 1048576).toFixed(1) + " MiB";
-  }
-  const fmtTime = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-  const parseSparkDate = (s) => (s == null ? null : Date.parse(s.replace("GMT", "Z")));
-
-  // ---------- DOM ----------
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v == null || v === false) continue;
-      if (k === "class") e.className = v;
-      else if (k === "text") e.textContent = v;
-      else e.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat(Infinity)) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return e;
-  }
-  const $ = (id) => document.getElementById(id);
-  function table(id, headers, rows, empty) {
-    const t = $(id);
-    t.replaceChildren(el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h })))));
-    const body = el("tbody");
-    if (rows.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: String(headers.length), text: empty })));
-    for (const r of rows) body.append(r);
-    t.append(body);
-  }
-  const num = (v) => el("td", { class: "num", text: v });
-  const td = (v, cls) => el("td", { class: cls, text: v });
-  const batchLink = (b) => el("td", {}, el("a", { href: "#batch=" + b.batchId, "data-batch": String(b.batchId), text: fmtTime(b.batchId) }));
-  const opsCell = (b) => td(b.numCompletedOutputOps + "/" + b.numTotalOutputOps + (b.numFailedOutputOps > 0 ? " (" + b.numFailedOutputOps + " failed)" : ""));
+  const { fmtMs, fmtRate, fmtInt, fmtBytes, fmtTime, parseSparkDate, el, $, table, num, td, batchLink, opsCell } = window.DstreamDom;
 
   // ---------- data ----------
   async function getJson(path) {
@@ -124,7 +87,7 @@
     renderState();
     renderCheckpoints();
     renderRecovery();
-    renderDetail();
+    batchPage.render();
   }
 
   function renderHeader(completed) {
@@ -275,77 +238,7 @@
     $("recovery").replaceChildren(el("dl", { class: "facts" }, rows.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
   }
 
-  // ---------- batch page (#batch=<batchId>) ----------
-  let detailShown = null;
-  let detailOps = null;
-
-  function renderDetail() {
-    const m = /^#batch=(\d+)$/.exec(location.hash);
-    const box = $("batch-detail");
-    if (!m) {
-      box.hidden = true;
-      detailShown = null;
-      return;
-    }
-    const id = Number(m[1]);
-    const b = model.batches.get(id);
-    if (detailShown !== id || (b && detailOps && detailOps.status !== b.status + b.numCompletedOutputOps + b.numFailedOutputOps)) {
-      detailShown = id;
-      getJson(base + "batches/" + id + "/operations")
-        .then((ops) => {
-          detailOps = { ops, status: b ? b.status + b.numCompletedOutputOps + b.numFailedOutputOps : "" };
-          drawDetail(id);
-        })
-        .catch(() => {
-          detailOps = { ops: [], status: "" };
-          drawDetail(id);
-        });
-    }
-    drawDetail(id);
-  }
-
-  function drawDetail(id) {
-    const box = $("batch-detail");
-    const b = model.batches.get(id);
-    box.hidden = false;
-    if (!b) {
-      box.replaceChildren(el("h3", { text: "Batch " + fmtTime(id) + " is no longer retained" }), el("a", { href: "#", text: "close" }));
-      return;
-    }
-    const facts = [
-      ["Batch Duration", fmtMs(b.batchDuration)],
-      ["Input Size", fmtInt(b.inputSize) + " records"],
-      ["Scheduling Delay", fmtMs(b.schedulingDelay)],
-      ["Processing Time", fmtMs(b.processingTime)],
-      ["Total Delay", fmtMs(b.totalDelay)],
-      ["Status", b.status + (b.numFailedOutputOps > 0 ? " with " + b.numFailedOutputOps + " failed output operation(s)" : "")],
-    ];
-    const opsTable = el("table", { id: "operations", class: "grid" });
-    box.replaceChildren(
-      el("h3", {}, "Details of batch at " + fmtTime(id) + " UTC  ", el("a", { href: "#", text: "(close)" })),
-      el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])),
-      el("h4", { text: "Output Operations" }),
-      opsTable,
-    );
-    const ops = detailOps && detailShown === id ? detailOps.ops : [];
-    const t = opsTable;
-    t.append(el("thead", {}, el("tr", {}, ["Output Op Id", "Name", "Description", "Started", "Duration", "Status", "Error"].map((h) => el("th", { text: h })))));
-    const body = el("tbody");
-    if (ops.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: "7", text: "No output operations ran" })));
-    for (const o of ops) {
-      const status = o.failureReason ? "Failed" : o.endTime ? "Succeeded" : "Running";
-      body.append(
-        el("tr", { class: o.failureReason ? "failed" : null }, num(String(o.outputOpId)), td(o.name), td(o.description), td(o.startTime ? fmtTime(parseSparkDate(o.startTime)) : "-"), num(fmtMs(o.duration)), td(status), td(o.failureReason || "", "error")),
-      );
-    }
-    t.append(body);
-  }
-
-  window.addEventListener("hashchange", () => {
-    detailShown = null;
-    renderDetail();
-    if (location.hash.startsWith("#batch=")) $("batch-detail").scrollIntoView({ block: "start" });
-  });
+  const batchPage = window.DstreamBatchPage.create(model, () => base, getJson);
 
   loadAll().catch(showLoadError);
   connect();
