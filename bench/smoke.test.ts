@@ -17,6 +17,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["mq-receivers", () => import("./mq-receivers.bench.js")],
   ["plain-data", () => import("./plain-data.bench.js")],
   ["catch-up", () => import("./catch-up.bench.js")],
+  ["ui-overhead", () => import("./ui-overhead.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {
