@@ -29,6 +29,7 @@ export function state(src: UiSource): Record<string, unknown>[] {
   const now = src.now();
   return src.stateOperators().map((op) => {
     const snap = latest?.get(op.operatorId);
+    const et = src.progress.eventTime.get(op.operatorId);
     return {
       operatorId: op.operatorId,
       kind: op.kind,
@@ -37,6 +38,9 @@ export function state(src: UiSource): Record<string, unknown>[] {
       snapshotBytes: snap?.bytes ?? null,
       snapshotEntries: snap?.entries ?? null,
       snapshotAgeMs: snap === undefined ? null : Math.max(0, now - snap.version),
+      // Event-time window operators: the watermark of the last batch and late records since start.
+      watermark: et?.watermark ?? null,
+      lateRecords: et?.totalLateRecords ?? null,
     };
   });
 }

@@ -147,6 +147,23 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
     expect(batches.map((b: { batchId: number; inputSize: number }) => [b.batchId, b.inputSize])).toEqual([[4000, 0], [3000, 0], [2000, 1]]);
   });
 
+  it("shows an event-time window operator's watermark and late records", async () => {
+    const clock = new ManualClock();
+    const readings: [string, number][][] = [[["a", 1_000], ["a", 9_000]], [["a", 2_000], ["b", 12_000]], [["c", 30_000]], [["a", 500]]];
+    ssc = new StreamingContext({ batchDuration: 1000, clock, appName: "rest-job", checkpointDir: await tempDir(), ui: { port: 0 } });
+    const events = ssc.queueStream(readings).withWatermark(([, t]) => t, 5_000);
+    events.map(([k]): [string, number] => [k, 1]).windowedReduceByKey((x, y) => x + y, { size: 10_000 }).name("windows").foreachRDD(() => undefined);
+    events.lateRecords().foreachRDD(() => undefined);
+    await ssc.start();
+    const windows = async () => (await getJson(`${ssc?.uiUrl}api/v1/applications/rest-job/streaming/state`)).find((s: { operatorId: string }) => s.operatorId === "windows");
+    await clock.advance(2000);
+    // Batch 2 ran with the watermark 9,000 − 5,000 = 4,000; ("a", 2,000) still had its window [0, 10,000) open.
+    expect(await windows()).toMatchObject({ watermark: 4000, lateRecords: 0 });
+    await clock.advance(2000);
+    // Batch 4: watermark 30,000 − 5,000 = 25,000; ("a", 500) is late.
+    expect(await windows()).toMatchObject({ watermark: 25_000, lateRecords: 1 });
+  });
+
   it("serves /metrics in Prometheus text format", async () => {
     const { clock, receiver, url } = await job();
     receiver.store("x");

@@ -1,4 +1,4 @@
-import type { BatchInfo, OutputOperationInfo, ReceiverInfo, StreamingListener } from "../listener.js";
+import type { BatchInfo, EventTimeInfo, OutputOperationInfo, ReceiverInfo, StreamingListener } from "../listener.js";
 import type { Time } from "../time.js";
 
 /** Spark's `spark.streaming.ui.retainedBatches`: completed batches the UI keeps. */
@@ -40,6 +40,8 @@ export class StreamingProgress implements StreamingListener {
   /** Per input, records planned into batches since start (a counter: retention does not lower it). */
   readonly receivedByStream = new Map<number, number>();
   readonly receivers = new Map<number, ReceiverInfo>();
+  /** Per event-time window operator, its figures in the last completed batch and late records since start. */
+  readonly eventTime = new Map<string, EventTimeInfo & { totalLateRecords: number }>();
   /** Per input, the rate limit in force after each completed batch: [batchTime, records/s]. */
   readonly rateLimits = new Map<number, [Time, number][]>();
 
@@ -91,6 +93,10 @@ export class StreamingProgress implements StreamingListener {
     if (info.processingEndTime !== undefined) b.processingEndTime = info.processingEndTime;
     for (const op of info.outputOperationInfos) b.outputOperations.set(op.id, { ...op });
     this.numTotalProcessedRecords += b.numRecords;
+    for (const et of info.eventTime ?? []) {
+      const before = this.eventTime.get(et.operatorId)?.totalLateRecords ?? 0;
+      this.eventTime.set(et.operatorId, { ...et, totalLateRecords: before + et.numLateRecords });
+    }
     for (const id of Object.keys(b.streamIdToNumRecords)) {
       const rate = this.rateLimitOf(Number(id));
       if (rate === undefined) continue;

@@ -208,8 +208,10 @@
   function renderState() {
     table(
       "state",
-      ["Operator", "Kind", "Keys", "Snapshot Bytes", "Snapshot Of Batch", "Snapshot Age"],
-      model.state.map((s) => el("tr", {}, td(s.operatorId), td(s.kind), num(fmtInt(s.keys)), num(fmtBytes(s.snapshotBytes)), td(s.snapshotVersion == null ? "none yet" : fmtTime(s.snapshotVersion)), num(fmtMs(s.snapshotAgeMs)))),
+      ["Operator", "Kind", "Keys", "Snapshot Bytes", "Snapshot Of Batch", "Snapshot Age", "Watermark", "Late Records"],
+      model.state.map((s) =>
+        el("tr", {}, td(s.operatorId), td(s.kind), num(fmtInt(s.keys)), num(fmtBytes(s.snapshotBytes)), td(s.snapshotVersion == null ? "none yet" : fmtTime(s.snapshotVersion)), num(fmtMs(s.snapshotAgeMs)), td(s.watermark == null ? "-" : fmtTime(s.watermark)), num(fmtInt(s.lateRecords))),
+      ),
       "No stateful operators",
     );
   }
