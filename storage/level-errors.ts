@@ -43,7 +43,9 @@ export function mapLevelError(err: unknown, dir: string, action: string): Storag
       cause: err,
     });
   }
-  if (hasCode(err, "LEVEL_CORRUPTION")) {
+  // A table file cut short or gone: LevelDB reads past its end ("Invalid argument") or fails to
+  // open it, and reports an I/O error. The disk works; the checkpoint is damaged.
+  if (hasCode(err, "LEVEL_CORRUPTION") || /\.(ldb|sst): (Invalid argument|No such file or directory)/.test(text)) {
     return new StorageError(ErrorCodes.STORAGE_CORRUPT, `LevelDB reports corruption in ${dir} while trying to ${action}: ${text}`, {
       cause: err,
     });

@@ -1,6 +1,7 @@
 /** The production {@link KvStore}: one LevelDB database (classic-level via `level`) per directory. */
 import { Level } from "level";
 import { closedError } from "./closed-error.js";
+import { ensureDirectory } from "./ensure-directory.js";
 import type { KvOp, KvRange, KvStore, KvWriteOptions } from "./kv.js";
 import { mapLevelError } from "./level-errors.js";
 
@@ -22,6 +23,7 @@ export class LevelKv implements KvStore {
    * process or in this one, fails with `STORAGE_LOCKED`.
    */
   static async open(dir: string): Promise<LevelKv> {
+    await ensureDirectory(dir);
     const db: Db = new Level<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", createIfMissing: true });
     try {
       await db.open();
