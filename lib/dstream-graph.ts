@@ -51,6 +51,18 @@ export class DStreamGraph {
     this.names.set(uid, stream);
   }
 
+  /**
+   * Runs `build` (one operation, e.g. mapWithState) and records the streams it created besides the
+   * one it returns as that stream's parts, so that `name()` on the result names them too: the state
+   * of an operation often lives in such an internal stream.
+   */
+  composite<S extends DStream<unknown>>(build: () => S): S {
+    const mark = this.streams.length;
+    const out = build();
+    out.adoptParts(this.streams.slice(mark).filter((s) => s !== out));
+    return out;
+  }
+
   addInputStream(stream: InputDStream<unknown>): number {
     this.inputStreams.push(stream);
     return this.inputStreams.length - 1;

@@ -27,6 +27,26 @@ function binds(op: OperatorFingerprint): boolean {
   return op.stateful || isInput(op) || op.windowDuration !== undefined;
 }
 
+/**
+ * The ids of the nearest binding operators `op` reads from, through any stateless ones, sorted:
+ * what the rewiring check compares. Stateless operators in between may come and go (their ids
+ * follow creation order and shift when others are added), the bound data they pass on may not.
+ */
+function bindingSources(op: OperatorFingerprint, byId: ReadonlyMap<string, OperatorFingerprint>): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const todo = [...op.dependencies];
+  while (todo.length > 0) {
+    const id = todo.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const dep = byId.get(id);
+    if (dep === undefined || binds(dep)) found.add(id);
+    else todo.push(...dep.dependencies);
+  }
+  return [...found].sort();
+}
+
 function describe(op: OperatorFingerprint): string {
   const window = op.windowDuration === undefined ? "" : ` window ${op.windowDuration} ms slide ${op.slideDuration} ms`;
   return `${op.kind} "${op.id}"${window}`;
@@ -35,8 +55,8 @@ function describe(op: OperatorFingerprint): string {
 /**
  * The differences between the graph stored with a checkpoint and the graph `setup` built that
  * make the checkpoint unusable: a changed batch duration, and any stateful, input or windowed
- * operator added, removed, re-typed, re-windowed or re-wired. Changes to stateless operators (and
- * to function bodies) are allowed.
+ * operator added, removed, re-typed, re-windowed or re-wired (reading from other stateful, windowed
+ * or input operators). Changes to stateless operators (and to function bodies) are allowed.
  */
 export function compareFingerprints(stored: GraphFingerprint, current: GraphFingerprint): GraphChange[] {
   const changes: GraphChange[] = [];
@@ -64,8 +84,10 @@ export function compareFingerprints(stored: GraphFingerprint, current: GraphFing
     if (old.kind !== now.kind || old.stateful !== now.stateful) changes.push({ kind: "retyped", operator: id, before: describe(old), after: describe(now) });
     else if (old.windowDuration !== now.windowDuration || old.slideDuration !== now.slideDuration) {
       changes.push({ kind: "window-changed", operator: id, before: describe(old), after: describe(now) });
-    } else if (old.stateful && old.dependencies.join() !== now.dependencies.join()) {
-      changes.push({ kind: "rewired", operator: id, before: `inputs ${old.dependencies.join(", ")}`, after: `inputs ${now.dependencies.join(", ")}` });
+    } else if (old.stateful) {
+      const was = bindingSources(old, before).join(", ");
+      const is = bindingSources(now, after).join(", ");
+      if (was !== is) changes.push({ kind: "rewired", operator: id, before: `inputs ${was}`, after: `inputs ${is}` });
     }
   }
   for (const [id, now] of after) {

@@ -40,6 +40,8 @@ export abstract class DStream<T> {
   /** Position in creation order within the context; the default stable operator id. */
   readonly id: number;
   private uid: string | undefined;
+  /** Streams the operation that made this one created along the way (see DStreamGraph.composite). */
+  private parts: readonly DStream<unknown>[] = [];
   private zero: Time | undefined;
   private remembered: Duration | undefined;
   private readonly generated = new Map<Time, RDD<T>>();
@@ -70,16 +72,27 @@ export abstract class DStream<T> {
 
   /**
    * Gives this operator a stable id, so that its checkpointed state survives code changes that add
-   * or remove other operators before it.
+   * or remove other operators before it. The streams the operation created along the way (the
+   * internal stream of mapWithState that holds the state, the windowed reduction inside
+   * reduceByWindow…) are named `uid/0`, `uid/1`… in their creation order, so the name binds the
+   * state wherever it is held.
    */
   name(uid: string): this {
     if (typeof uid !== "string" || uid.length === 0) {
       throw new TypeError(`name(uid) expects a non-empty string; got ${String(uid)}`);
     }
-    this.ssc.graph.checkNotStarted("name an operator");
-    this.ssc.graph.claimName(uid, this);
+    const graph = this.ssc.graph;
+    graph.checkNotStarted("name an operator");
+    graph.claimName(uid, this);
+    this.parts.forEach((part, i) => graph.claimName(`${uid}/${i}`, part));
     this.uid = uid;
+    this.parts.forEach((part, i) => (part.uid = `${uid}/${i}`));
     return this;
+  }
+
+  /** Records the streams an operation created to build this one; `name()` names them too. */
+  adoptParts(parts: readonly DStream<unknown>[]): void {
+    this.parts = parts;
   }
 
   /** The zero time of the graph, once it has started. */
@@ -222,7 +235,7 @@ export abstract class DStream<T> {
 
   /** `[value, count]` of each distinct value of each batch. */
   countByValue(numPartitions?: number): DStream<[T, number]> {
-    return pair.reduceByKey(this.map((x): [T, number] => [x, 1]), add, numPartitions);
+    return this.ssc.graph.composite(() => pair.reduceByKey(this.map((x): [T, number] => [x, 1]), add, numPartitions));
   }
 
   /** One record per non-empty batch: the reduction of its records. */
@@ -256,25 +269,25 @@ export abstract class DStream<T> {
     if (typeof a === "function") {
       const slide = c ?? this.slideDuration;
       checkWindow(this, requirePositiveDuration(b, "windowDuration"), slide);
-      const keyed = this.map((x): [number, T] => [1, x]);
-      return pair.reduceByKeyAndWindow(keyed, f, a, b as Duration, slide, 1).map((kv) => kv[1]);
+      return this.ssc.graph.composite(() => pair.reduceByKeyAndWindow(this.map((x): [number, T] => [1, x]), f, a, b as Duration, slide, 1).map((kv) => kv[1]));
     }
     const windowDuration = requirePositiveDuration(a, "windowDuration");
     checkWindow(this, windowDuration, b ?? this.slideDuration);
-    return this.reduce(f).window(windowDuration, b ?? this.slideDuration).reduce(f);
+    return this.ssc.graph.composite(() => this.reduce(f).window(windowDuration, b ?? this.slideDuration).reduce(f));
   }
 
   /** The number of records in each window (incremental; needs a checkpoint directory). */
   countByWindow(windowDuration: Duration, slideDuration: Duration = this.slideDuration): DStream<number> {
     checkWindow(this, windowDuration, slideDuration);
-    return this.map(() => 1).reduceByWindow(add, subtract, windowDuration, slideDuration);
+    return this.ssc.graph.composite(() => this.map(() => 1).reduceByWindow(add, subtract, windowDuration, slideDuration));
   }
 
   /** `[value, count]` of each value in each window, zero counts dropped (needs a checkpoint directory). */
   countByValueAndWindow(windowDuration: Duration, slideDuration: Duration = this.slideDuration, numPartitions?: number): DStream<[T, number]> {
     checkWindow(this, windowDuration, slideDuration);
-    const ones = this.map((x): [T, number] => [x, 1]);
-    return pair.reduceByKeyAndWindow(ones, add, subtract, windowDuration, slideDuration, numPartitions, (kv) => kv[1] !== 0);
+    return this.ssc.graph.composite(() =>
+      pair.reduceByKeyAndWindow(this.map((x): [T, number] => [x, 1]), add, subtract, windowDuration, slideDuration, numPartitions, (kv) => kv[1] !== 0),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -309,7 +322,7 @@ export abstract class DStream<T> {
 
   /** `[key, values]` over each window. */
   groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[K, V[]]> {
-    return pair.groupByKeyAndWindow(this, windowDuration, slideDuration ?? this.slideDuration, numPartitions);
+    return this.ssc.graph.composite(() => pair.groupByKeyAndWindow(this, windowDuration, slideDuration ?? this.slideDuration, numPartitions));
   }
 
   /**
@@ -337,9 +350,9 @@ export abstract class DStream<T> {
     if (typeof a === "function") {
       const slide = typeof c === "number" ? c : this.slideDuration;
       const options = (typeof c === "object" ? c : d) ?? {};
-      return pair.reduceByKeyAndWindow(this, f, a, requirePositiveDuration(b, "windowDuration"), slide, options.numPartitions, options.filterFunc);
+      return this.ssc.graph.composite(() => pair.reduceByKeyAndWindow(this, f, a, requirePositiveDuration(b, "windowDuration"), slide, options.numPartitions, options.filterFunc));
     }
-    return pair.reduceByKeyAndWindow(this, f, undefined, a, b ?? this.slideDuration, typeof c === "number" ? c : undefined);
+    return this.ssc.graph.composite(() => pair.reduceByKeyAndWindow(this, f, undefined, a, b ?? this.slideDuration, typeof c === "number" ? c : undefined));
   }
 
   /** Keeps per-key state across batches; `update` returning undefined removes the key. */
@@ -348,12 +361,12 @@ export abstract class DStream<T> {
     update: (values: V[], state: S | undefined, key: K, time: Time) => S | undefined,
     options?: { initial?: Iterable<[K, S]> | RDD<[K, S]>; numPartitions?: number },
   ): DStream<[K, S]> {
-    return pair.updateStateByKey(this, update, options);
+    return this.ssc.graph.composite(() => pair.updateStateByKey(this, update, options));
   }
 
   /** Calls the spec's function once per record with the key's state; see StateSpec. */
   mapWithState<K, V, S, M>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M> {
-    return pair.mapWithState(this, spec);
+    return this.ssc.graph.composite(() => pair.mapWithState(this, spec));
   }
 
   /** Inner join of each batch with the same batch of `other`. */
