@@ -1,7 +1,7 @@
 /**
  * Recovery time against state size and the deltas written since the last snapshot: a LevelDB
  * checkpoint holding a snapshot of N keys and D commits of 1% changed keys each is reopened, and
- * the state rebuilt through the engine's path: `recoverOperatorState` (newest snapshot, deltas after
+ * the state rebuilt through the engine's path: `verifyCheckpoint` (newest snapshot, deltas after
  * it) then `KeyedState.restore`. Baseline in the same run: reading the same keys into a plain Map
  * from one msgpack'd array already in memory is not storage-bound, so the ratio shown is against
  * the target instead. Target: 1M keys + 10 deltas ≤ 1.5 s.
@@ -9,7 +9,7 @@
  *   npx tsx bench/recovery.bench.ts [--smoke]
  */
 import { KeyedState } from "../lib/dstream/state-operator.js";
-import { recoverOperatorState } from "../recovery/state-recovery.js";
+import { verifyCheckpoint } from "../recovery/verify-checkpoint.js";
 import { FORMAT_VERSION, openCheckpointStore } from "../storage/checkpoint-store.js";
 import { isMain, main, type BenchOptions, type BenchResult } from "./common.js";
 import { filledState, stateKey } from "./commit-cost.bench.js";
@@ -25,7 +25,7 @@ function gc(): void {
 export async function buildCheckpoint(n: number, deltas: number): Promise<{ dir: string; remove: () => void }> {
   const t = tempDir("recovery");
   const store = await openCheckpointStore(t.dir);
-  await store.writeMeta({ formatVersion: FORMAT_VERSION, zeroTime: 0, batchDuration: 1000, fingerprint: { bench: true } });
+  await store.writeMeta({ formatVersion: FORMAT_VERSION, zeroTime: 0, batchDuration: 1000, fingerprint: { batchDuration: 1000, operators: [{ id: OP, kind: "StateDStream", dependencies: [], slideDuration: 1000, stateful: true }] } });
   const state = filledState(n);
   await store.commit(1000, { deltas: {} });
   await store.writeSnapshot(OP, 1000, state.snapshot());
@@ -45,7 +45,7 @@ export async function buildCheckpoint(n: number, deltas: number): Promise<{ dir:
 export async function recoverMs(dir: string, n: number): Promise<{ total: number; read: number }> {
   const t0 = performance.now();
   const store = await openCheckpointStore(dir);
-  const { snapshot, deltas } = await recoverOperatorState(store, OP);
+  const { snapshot, deltas } = (await verifyCheckpoint(store)).states.get(OP)!;
   const t1 = performance.now();
   const state = new KeyedState<string, number>();
   state.restore(snapshot as [string, number][] | undefined, deltas as never);
@@ -87,7 +87,7 @@ export async function run({ smoke }: BenchOptions): Promise<BenchResult> {
     if (n === cases[cases.length - 2]?.[0] && d === cases[cases.length - 2]?.[1]) target = r.total;
   }
   return {
-    name: "recovery time (recoverOperatorState + KeyedState.restore, LevelDB)",
+    name: "recovery time (verifyCheckpoint + KeyedState.restore, LevelDB)",
     figures,
     ratios: { "1M keys + 10 deltas / 1500 ms": target / 1500 },
     targets: { "1M keys + 10 deltas / 1500 ms": "<= 1.0" },

@@ -1,12 +1,14 @@
 /**
  * `dstream inspect <dir>`: what a checkpoint holds, read from a private copy (the checkpoint is
- * never opened, so never modified). Errors are coded StreamingErrors: a locked directory
- * (STORAGE_LOCKED), a damaged record (STORAGE_CORRUPT, naming the key), an unreadable directory.
+ * never opened, so never modified), after the verification recovery runs (recovery/verify-checkpoint.ts).
+ * Errors are coded StreamingErrors: a locked directory (STORAGE_LOCKED), a damaged record, a gap in
+ * the commit chain or lost commits (STORAGE_CORRUPT, naming the key), an unreadable directory.
  */
 import { openCheckpointStore, type CheckpointStore } from "../storage/checkpoint-store.js";
 import { encodeValue } from "../storage/codec.js";
 import { decodeKey, MANIFEST_CHUNK, spaceRange } from "../storage/keys.js";
-import { recoverOperatorState } from "../recovery/state-recovery.js";
+import type { RecoveredState } from "../recovery/state-recovery.js";
+import { verifyCheckpoint } from "../recovery/verify-checkpoint.js";
 import { assertNotLocked, readOnlyCopy, removeCopy } from "./read-only-copy.js";
 
 /** A receiver's write-ahead log. */
@@ -78,15 +80,15 @@ export async function inspectCheckpoint(dir: string): Promise<InspectReport> {
 }
 
 async function report(dir: string, store: CheckpointStore): Promise<InspectReport> {
-  const meta = await store.readMeta();
-  const plans = await store.batchPlansFrom(0);
+  // The verification recovery runs: a checkpoint a restart would reject fails here the same way.
+  const verified = await verifyCheckpoint(store);
+  const meta = verified.meta;
+  const plans = verified.plans;
   const commits = await store.commitsFrom(0);
-  const last = meta?.lastCommittedTime;
+  const last = verified.lastCommittedTime;
   const snapshots = await snapshotReports(store);
-  const operatorIds = new Set<string>(snapshots.map((s) => s.operatorId));
-  for (const c of commits) for (const id of Object.keys(c.deltas)) operatorIds.add(id);
   const state: StateReport[] = [];
-  for (const operatorId of [...operatorIds].sort()) state.push(await stateReport(store, operatorId));
+  for (const [operatorId, recovered] of [...verified.states].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) state.push(stateReport(operatorId, recovered));
   return {
     dir,
     initialized: meta !== undefined,
@@ -139,8 +141,7 @@ async function snapshotReports(store: CheckpointStore): Promise<SnapshotReport[]
   return [...out.values()];
 }
 
-async function stateReport(store: CheckpointStore, operatorId: string): Promise<StateReport> {
-  const { snapshot, version, deltas } = await recoverOperatorState(store, operatorId);
+function stateReport(operatorId: string, { snapshot, version, deltas }: RecoveredState): StateReport {
   const keyed = foldKeyed(snapshot, deltas);
   return {
     operatorId,

@@ -9,48 +9,34 @@ export interface RecoveredState {
   version: number | undefined;
   /** The operator's deltas of every commit after the snapshot, in time order. */
   deltas: unknown[];
+  /** The error of a damaged snapshot passed over for an older one (or for none). */
+  skipped?: unknown;
 }
 
 /**
- * Loads an operator's state: the newest snapshot that reads back whole, then the deltas of the
- * commits after it. A corrupt snapshot is passed over for an older one, or for none when the
- * commits since the start are still all there; otherwise the STORAGE_CORRUPT error stands.
+ * Picks an operator's starting point: the newest snapshot at or before `last` that reads back
+ * whole; a corrupt one is passed over for an older one, or for none (then the commits must reach
+ * back to the first batch, which the commit chain check decides). The deltas are left empty:
+ * verifyCheckpoint fills them from the verified commit chain.
  */
-export async function recoverOperatorState(store: CheckpointStore, operatorId: string): Promise<RecoveredState> {
+export async function recoverOperatorState(store: CheckpointStore, operatorId: string, last: number): Promise<RecoveredState> {
   const versions = await store.snapshotVersions(operatorId);
-  let firstError: unknown;
+  let skipped: unknown;
   for (const version of versions) {
+    if (version > last) {
+      throw new StorageError(
+        ErrorCodes.STORAGE_CORRUPT,
+        `Snapshot ${operatorId}@${version} is newer than the last commit (${last} ms): committed batches were lost. Restore the directory from a backup or start from an empty checkpoint directory.`,
+        { key: `snapshot/${operatorId}/${version}` },
+      );
+    }
     try {
       const snap = await store.readSnapshot(operatorId, version);
-      return { snapshot: snap.state, version, deltas: await deltasAfter(store, operatorId, version) };
+      return { snapshot: snap.state, version, deltas: [], skipped };
     } catch (err) {
       if (!StreamingError.is(err, ErrorCodes.STORAGE_CORRUPT)) throw err;
-      firstError ??= err;
+      skipped ??= err;
     }
   }
-  if (firstError !== undefined && !(await hasEveryCommit(store))) throw firstError;
-  return { snapshot: undefined, version: undefined, deltas: await deltasAfter(store, operatorId, -1) };
-}
-
-async function deltasAfter(store: CheckpointStore, operatorId: string, version: number): Promise<unknown[]> {
-  const deltas: unknown[] = [];
-  let previous: number | undefined;
-  for (const commit of await store.commitsFrom(version + 1)) {
-    if (previous !== undefined && commit.time <= previous) {
-      throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `Commit records out of order at ${commit.time}`, { key: `commit/${commit.time}` });
-    }
-    previous = commit.time;
-    const delta = commit.deltas[operatorId];
-    if (delta !== undefined) deltas.push(delta);
-  }
-  return deltas;
-}
-
-/** True when the commit of the first batch is still stored (no commit was ever cleaned up). */
-async function hasEveryCommit(store: CheckpointStore): Promise<boolean> {
-  const meta = await store.readMeta();
-  if (meta === undefined) return false;
-  const first = meta.zeroTime + meta.batchDuration;
-  const commits = await store.commitsFrom(first, first + 1);
-  return commits.length === 1;
+  return { snapshot: undefined, version: undefined, deltas: [], skipped };
 }

@@ -8,6 +8,11 @@ export interface CheckpointMeta {
   fingerprint: unknown;
   /** Written atomically with each commit. */
   lastCommittedTime?: number;
+  /**
+   * True once the directory has a commit mark ({@link ./commit-mark.ts}): from then on a missing
+   * mark file is damage. Set by the first commit after the mark file exists, never before it.
+   */
+  commitMark?: boolean;
 }
 
 /** What {@link CheckpointStore.commit} writes for one batch. */
@@ -21,11 +26,21 @@ export interface CommitInput {
   sinks?: Record<string, unknown>;
   /** Fields of the meta record to change in the same write (lastCommittedTime defaults to the time). */
   meta?: Partial<CheckpointMeta>;
+  /** Every committed batch at or after this time keeps its plan once this commit's cleanup ran. */
+  plansFrom?: number;
 }
 
 /** A commit record as read back. */
 export interface CommitRecord {
   time: number;
+  /**
+   * The batch committed before this one; null for the first. Recovery follows these links to
+   * prove that no commit between a snapshot and the last one is missing. Absent in records
+   * written before it existed (every batch time on the grid was committed then).
+   */
+  prev?: number | null;
+  /** See {@link CommitInput.plansFrom}; absent when not known. */
+  plansFrom?: number;
   fingerprint?: unknown;
   deltas: Record<string, unknown>;
   outputs?: Record<string, unknown>;

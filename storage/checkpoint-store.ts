@@ -6,8 +6,9 @@
 import type { BatchPlanRecord, CheckpointMeta, CleanupPlan, CommitInput, CommitRecord, SnapshotRecord } from "./checkpoint-records.js";
 import { ErrorCodes, StorageError } from "../errors.js";
 import { cleanupOps } from "./cleanup.js";
+import { CommitMark } from "./commit-mark.js";
 import { decodeValue, encodeValue } from "./codec.js";
-import { batchKey, batchRange, commitKey, commitRange, decodeKey, metaKey, sinkKey } from "./keys.js";
+import { batchKey, batchRange, commitKey, commitRange, decodeKey, metaKey, printKey, sinkKey } from "./keys.js";
 import type { KvOp, KvStore } from "./kv.js";
 import { LevelKv } from "./level-kv.js";
 import { MemoryKv } from "./memory-kv.js";
@@ -27,23 +28,36 @@ export class CheckpointStore {
   readonly kv: KvStore;
   /** The write-ahead log on the same database. */
   readonly wal: Wal;
+  /** The commit mark of the directory; undefined for a store without one (memory, most tests). */
+  readonly mark: CommitMark | undefined;
   #meta: CheckpointMeta | undefined | null = null; // null: not read yet
   #closing: Promise<void> | undefined;
 
-  private constructor(kv: KvStore, wal: Wal) {
+  private constructor(kv: KvStore, wal: Wal, mark: CommitMark | undefined) {
     this.kv = kv;
     this.wal = wal;
+    this.mark = mark;
   }
 
-  /** A store over an open {@link KvStore} (tests pass a memory or fault-injecting one). */
-  static async over(kv: KvStore): Promise<CheckpointStore> {
-    return new CheckpointStore(kv, await Wal.open(kv));
+  /**
+   * A store over an open {@link KvStore} (tests pass a memory or fault-injecting one). With `dir`,
+   * the store keeps the commit mark of that directory (see {@link ./commit-mark.ts}).
+   */
+  static async over(kv: KvStore, options: { dir?: string } = {}): Promise<CheckpointStore> {
+    const mark = options.dir === undefined ? undefined : await CommitMark.open(options.dir);
+    try {
+      return new CheckpointStore(kv, await Wal.open(kv), mark);
+    } catch (err) {
+      await mark?.close();
+      throw err;
+    }
   }
 
   /** Writes the meta record (synced). */
   async writeMeta(meta: CheckpointMeta): Promise<void> {
-    await this.kv.write([{ type: "put", key: META, value: encodeValue(meta) }], { sync: true });
-    this.#meta = { ...meta };
+    const record = this.mark?.exists === true ? { ...meta, commitMark: true } : meta;
+    await this.kv.write([{ type: "put", key: META, value: encodeValue(record) }], { sync: true });
+    this.#meta = { ...record };
   }
 
   /** The meta record, or undefined for a fresh checkpoint. */
@@ -73,8 +87,9 @@ export class CheckpointStore {
   }
 
   /**
-   * Commits batch `time` in ONE synced write: the commit record, each sink's ledger entry and the
-   * meta record with `lastCommittedTime` (and any other `meta` fields). Needs meta written first.
+   * Commits batch `time` in ONE synced write: the commit record (linked to the previous commit),
+   * each sink's ledger entry and the meta record with `lastCommittedTime` (and any other `meta`
+   * fields). Needs meta written first. Then, with a commit mark, records the time there.
    * Resolves to the bytes written (values only), for the UI's commit history.
    */
   async commit(time: number, input: CommitInput): Promise<number> {
@@ -97,9 +112,14 @@ export class CheckpointStore {
     const current = this.#meta === null ? await this.readMeta() : this.#meta;
     if (current === undefined) throw new TypeError(`commit(${batches[0]!.time}) needs the checkpoint's meta record: call writeMeta() first`);
     let meta: CheckpointMeta = current;
+    // Only once the mark file exists may meta say so: a crash before the file is created must not
+    // leave a meta record that calls the missing file damage.
+    if (this.mark?.exists === true) meta = { ...meta, commitMark: true };
     for (const { time, input } of batches) {
+      // Each commit names its predecessor: recovery checks the chain has no gap.
+      const record: CommitRecord = { time, prev: meta.lastCommittedTime ?? null, deltas: input.deltas };
       meta = { ...meta, ...input.meta, lastCommittedTime: input.meta?.lastCommittedTime ?? time };
-      const record: CommitRecord = { time, deltas: input.deltas };
+      if (input.plansFrom !== undefined) record.plansFrom = input.plansFrom;
       if (input.fingerprint !== undefined) record.fingerprint = input.fingerprint;
       if (input.outputs !== undefined && Object.keys(input.outputs).length > 0) record.outputs = input.outputs;
       ops.push({ type: "put", key: commitKey(time), value: encodeValue(record) });
@@ -108,6 +128,8 @@ export class CheckpointStore {
     ops.push({ type: "put", key: META, value: encodeValue(meta) });
     await this.kv.write(ops, { sync: true });
     this.#meta = meta;
+    // After the synced write, never before: the mark may lag the database, never lead it.
+    await this.mark?.record(batches[batches.length - 1]!.time);
     return ops.reduce((n, op) => n + (op.type === "put" ? op.value.length : 0), 0);
   }
 
@@ -121,7 +143,14 @@ export class CheckpointStore {
   /** Commits with `from <= time < to`, ascending. */
   async commitsFrom(from: number, to?: number): Promise<CommitRecord[]> {
     const out: CommitRecord[] = [];
-    for await (const [k, v] of this.kv.iterate(commitRange(from, to))) out.push(decodeValue(k, v) as CommitRecord);
+    for await (const [k, v] of this.kv.iterate(commitRange(from, to))) {
+      const record = decodeValue(k, v) as CommitRecord;
+      // The key is not covered by the value's CRC: a damaged key must not move a commit in time.
+      if (record === null || typeof record !== "object" || record.time !== timeOf(k)) {
+        throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `Commit record ${printKey(k)} holds batch ${String((record as CommitRecord | null)?.time)}: its key or value is damaged.`, { key: printKey(k) });
+      }
+      out.push(record);
+    }
     return out;
   }
 
@@ -189,6 +218,7 @@ export class CheckpointStore {
       try {
         await this.wal.close();
       } finally {
+        await this.mark?.close().catch(() => undefined);
         await this.kv.close();
       }
     })();
@@ -209,7 +239,7 @@ function timeOf(key: Buffer): number {
 export async function openCheckpointStore(dir: string): Promise<CheckpointStore> {
   const kv = await LevelKv.open(dir);
   try {
-    return await CheckpointStore.over(kv);
+    return await CheckpointStore.over(kv, { dir });
   } catch (err) {
     await kv.close();
     throw err;

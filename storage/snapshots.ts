@@ -18,6 +18,9 @@ interface Manifest {
   kind: Kind;
   chunks: number;
   entries: number;
+  /** The version and operator the manifest was written for: a key damaged on disk then reads as a mismatch (absent in older manifests). */
+  version?: number;
+  operatorId?: string;
 }
 
 function* chunksOf(state: unknown, kind: Kind, size: number): Generator<unknown[] | unknown> {
@@ -50,7 +53,7 @@ export async function writeSnapshot(kv: KvStore, operatorId: string, version: nu
     ops = [];
   }
   const entries = kind === "map" ? (state as Map<unknown, unknown>).size : kind === "array" ? (state as unknown[]).length : 1;
-  const manifest: Manifest = { kind, chunks, entries };
+  const manifest: Manifest = { kind, chunks, entries, version, operatorId };
   const value = encodeValue(manifest);
   await kv.write([...ops, { type: "put", key: manifestKey, value }], { sync: true });
   // The bytes of the snapshot's values, for the UI's snapshot history.
@@ -73,6 +76,9 @@ async function readSnapshot(kv: KvStore, operatorId: string, version: number, ma
   const manifest = m as Partial<Manifest>;
   if (typeof manifest.chunks !== "number" || !["array", "map", "value"].includes(manifest.kind as string)) {
     throw corrupt(printKey(manifestKey), "is not a snapshot manifest");
+  }
+  if ((manifest.version !== undefined && manifest.version !== version) || (manifest.operatorId !== undefined && manifest.operatorId !== operatorId)) {
+    throw corrupt(printKey(manifestKey), `was written for snapshot ${manifest.operatorId}@${manifest.version}`);
   }
   const chunks: unknown[] = [];
   for await (const [key, value] of kv.iterate({ gte: snapshotKey(operatorId, version, 0), lt: snapshotKey(operatorId, version, manifest.chunks) })) {

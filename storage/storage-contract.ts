@@ -94,7 +94,9 @@ export function storageContract(name: string, factory: StoreFactory): void {
       expect(await store.readMeta()).toEqual({ ...meta, lastCommittedTime: 3000 });
       expect((await store.batchPlansFrom(2000)).map((p) => p.time)).toEqual([2000, 3000]);
       expect(await store.readBatchPlan(1000)).toEqual({ inputs: { 7: { fromSeq: 1, toSeq: 2 } } });
-      expect(await store.readCommit(2000)).toEqual({ time: 2000, fingerprint: "fp", deltas: { op1: new Map([["w", 2000]]) } });
+      // Each commit links to the one before it (recovery checks the chain for gaps).
+      expect(await store.readCommit(2000)).toEqual({ time: 2000, prev: 1000, fingerprint: "fp", deltas: { op1: new Map([["w", 2000]]) } });
+      expect((await store.readCommit(1000))?.prev).toBeNull();
       expect(await store.readSink("out", 3000)).toEqual({ file: "f-3000" });
       expect(await store.lastCommitTime()).toBe(3000);
       await store.cleanup({ batchesBelow: 3000, commitsBelow: 3000, sinksBelow: 2000 });

@@ -1,7 +1,7 @@
 import { checkCompatible } from "../../recovery/fingerprint.js";
-import { recoverOperatorState } from "../../recovery/state-recovery.js";
-import { planCleanup } from "../../recovery/retention.js";
-import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore } from "../../storage/checkpoint-store.js";
+import { planCleanup, type RetentionInput } from "../../recovery/retention.js";
+import { verifyCheckpoint, type VerifiedCheckpoint } from "../../recovery/verify-checkpoint.js";
+import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore, type CommitRecord } from "../../storage/checkpoint-store.js";
 import type { Wal } from "../../storage/wal.js";
 import type { DStreamGraph } from "../dstream-graph.js";
 import { RDD } from "../rdd/rdd.js";
@@ -56,19 +56,14 @@ export interface CheckpointSession {
 export async function openCheckpointSession(dir: string, graph: DStreamGraph, options: CheckpointOptions = {}): Promise<CheckpointSession> {
   const store = await (options.openStore ?? openCheckpointStore)(dir);
   try {
-    const meta = await store.readMeta();
-    if (meta !== undefined) checkCompatible(dir, meta.fingerprint as never, graph.fingerprint());
-    return new LevelCheckpointSession(store, graph, meta, options);
+    // The same verification `dstream inspect` runs: gaps, rollback, missing records.
+    const verified = await verifyCheckpoint(store);
+    if (verified.meta !== undefined) checkCompatible(dir, verified.meta.fingerprint as never, graph.fingerprint());
+    return new LevelCheckpointSession(store, graph, verified, options);
   } catch (err) {
     await store.close();
     throw err;
   }
-}
-
-/** Opens a session over an already open store (tests inject fault-injecting stores this way). */
-export function sessionOverStore(store: CheckpointStore, graph: DStreamGraph, meta: CheckpointMeta | undefined, options: CheckpointOptions = {}): CheckpointSession {
-  if (meta !== undefined) checkCompatible("(store)", meta.fingerprint as never, graph.fingerprint());
-  return new LevelCheckpointSession(store, graph, meta, options);
 }
 
 class LevelCheckpointSession implements CheckpointSession, BatchLog {
@@ -80,13 +75,19 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   private readonly snapshotVersions = new Map<string, number[]>();
   private closed = false;
   readonly history = new CheckpointHistory();
+  private readonly meta: CheckpointMeta | undefined;
+  /** Every committed batch at or after this time keeps its plan (written into each commit). */
+  private plansFrom: number | undefined;
 
   constructor(
     private readonly store: CheckpointStore,
     private readonly graph: DStreamGraph,
-    private readonly meta: CheckpointMeta | undefined,
+    private verified: VerifiedCheckpoint | undefined,
     options: CheckpointOptions,
   ) {
+    this.meta = verified?.meta;
+    // Records from before plansFrom existed: the plans still stored are what is known to be kept.
+    this.plansFrom = verified?.plansFrom ?? verified?.plans[0]?.time;
     this.snapshotInterval = positiveInt(options.snapshotInterval ?? 10, "snapshotInterval");
     this.retainBatches = positiveInt(options.retainBatches ?? 10, "retainBatches");
   }
@@ -108,7 +109,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   get lastCommittedTime(): Time | undefined {
-    return this.meta?.lastCommittedTime;
+    return this.verified?.lastCommittedTime ?? this.meta?.lastCommittedTime;
   }
 
   async restore(): Promise<PendingBatch[]> {
@@ -139,18 +140,21 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
       });
       return [];
     }
-    const last = this.meta.lastCommittedTime;
+    const verified = this.verified as VerifiedCheckpoint;
+    // Handed over once: the loaded state is not kept alive for the whole run.
+    this.verified = { ...verified, states: new Map(), commits: [] };
+    const last = verified.lastCommittedTime;
     for (const op of graph.stateOperators) this.snapshotVersions.set(op.operatorId, await this.store.snapshotVersions(op.operatorId));
     // With no batch committed there is no state to restore, and an operator's initial state
     // must still take part in the first batch: restore() would drop it.
     if (last !== undefined) {
       for (const op of graph.stateOperators) {
-        const { snapshot, deltas } = await recoverOperatorState(this.store, op.operatorId);
-        op.restore(snapshot, deltas, last);
+        const state = verified.states.get(op.operatorId);
+        op.restore(state?.snapshot, state?.deltas ?? [], last);
       }
     }
-    await this.restoreHistory(last);
-    const plans = await this.store.batchPlansFrom(0);
+    this.restoreHistory(verified.commits, last);
+    const plans = verified.plans;
     for (const input of graph.inputStreams) {
       await input.restorePlans(plans.map(({ time, plan }) => ({ time, plan: (plan as BatchPlan).inputs[input.streamId] })));
     }
@@ -165,11 +169,12 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   /** Puts back the outputs that windows over stateful operators read (see DStreamGraph.findHistory). */
-  private async restoreHistory(last: Time | undefined): Promise<void> {
+  private restoreHistory(commits: readonly CommitRecord[], last: Time | undefined): void {
     const ops = this.graph.historyOperators();
     if (ops.length === 0 || last === undefined) return;
     const span = Math.max(...ops.map((op) => this.graph.historyDuration(op)));
-    for (const commit of await this.store.commitsFrom(Math.max(0, last - span + 1))) {
+    for (const commit of commits) {
+      if (commit.time < last - span + 1) continue;
       for (const op of ops) {
         const records = commit.outputs?.[op.operatorId];
         if (records !== undefined && commit.time > last - this.graph.historyDuration(op)) op.provideRdd(commit.time, RDD.fromPartitions([records as unknown[]]));
@@ -186,7 +191,13 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   async writeBatches(commits: readonly { time: Time; commit: BatchCommit }[], plans: readonly { time: Time; plan: BatchPlan }[]): Promise<void> {
-    const batches = commits.map(({ time, commit }) => ({ time, input: { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time } } }));
+    const batches = commits.map(({ time, commit }) => {
+      // Cleanup after this commit keeps the plans from here on (the same rule it applies), and never
+      // gets back below what an earlier run's cleanup already deleted.
+      const keptFrom = planCleanup(this.retention(time)).batchesBelow ?? 0;
+      this.plansFrom = Math.max(this.plansFrom ?? keptFrom, keptFrom);
+      return { time, input: { deltas: commit.deltas, outputs: commit.outputs ?? {}, meta: { lastCommittedTime: time }, plansFrom: this.plansFrom } };
+    });
     const started = performance.now();
     const bytes = await this.store.commitMany(batches, plans);
     const last = commits.at(-1);
@@ -212,15 +223,18 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
       this.snapshotting.catch((err: unknown) => void (this.snapshotError ??= err));
     }
     for (const op of this.graph.stateOperators) if (!this.snapshotVersions.has(op.operatorId)) this.snapshotVersions.set(op.operatorId, []);
-    const plan = planCleanup({
+    await this.store.cleanup(planCleanup(this.retention(time)));
+  }
+
+  private retention(time: Time): RetentionInput {
+    return {
       lastCommitted: time,
       batchDuration: this.graph.batchDuration,
       retainBatches: this.retainBatches,
       windowHorizon: time - this.graph.maxInputRemember,
       snapshotVersions: this.snapshotVersions,
       walWatermarks: this.walWatermarks(),
-    });
-    await this.store.cleanup(plan);
+    };
   }
 
   /**

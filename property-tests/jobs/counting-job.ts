@@ -65,7 +65,8 @@ const ssc = await StreamingContext.getOrCreate(dir, () => {
     checkpointOptions: {
       snapshotInterval: 3,
       retainBatches: 3,
-      openStore: async (d) => CheckpointStore.over(new KillSwitchKv(await LevelKv.open(d), crashAt === "" ? undefined : crashAt, skip)),
+      // With the directory's commit mark, as in production: a kill between commit and mark must not be an alarm.
+      openStore: async (d) => CheckpointStore.over(new KillSwitchKv(await LevelKv.open(d), crashAt === "" ? undefined : crashAt, skip), { dir: d }),
     },
   });
   const records = s.receiverStream(new NumberedReceiver());
