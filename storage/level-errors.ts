@@ -43,9 +43,10 @@ export function mapLevelError(err: unknown, dir: string, action: string): Storag
       cause: err,
     });
   }
-  // A table file cut short or gone: LevelDB reads past its end ("Invalid argument") or fails to
-  // open it, and reports an I/O error. The disk works; the checkpoint is damaged.
-  if (hasCode(err, "LEVEL_CORRUPTION") || /\.(ldb|sst): (Invalid argument|No such file or directory)/.test(text)) {
+  // A file cut short or gone that LevelDB's own records name (a table, the manifest CURRENT names):
+  // LevelDB reads past its end ("Invalid argument") or cannot find it, and calls that an I/O error.
+  // The directory exists (it was created before opening) and the disk works: the checkpoint is damaged.
+  if (hasCode(err, "LEVEL_CORRUPTION") || /\.(ldb|sst): Invalid argument|IO error: [^/]*\/.*: No such file or directory/.test(text)) {
     return new StorageError(ErrorCodes.STORAGE_CORRUPT, `LevelDB reports corruption in ${dir} while trying to ${action}: ${text}`, {
       cause: err,
     });
