@@ -5,7 +5,8 @@
  * commit record and meta) on a real LevelDB checkpoint. Baseline in the same run: a synced write of
  * one small value (the floor any commit pays). Target: 10k changed keys in a 1M-key state ≤ 10 ms.
  *
- * Also: one updateStateByKey batch at the largest size (the update runs for every key, Spark's
+ * Also: the commit mark's cost (the synced file outside LevelDB that catches rollbacks), as empty
+ * commits with and without it, interleaved; and one updateStateByKey batch at the largest size (the update runs for every key, Spark's
  * semantics), i.e. what a batch costs around the commit.
  *
  *   npx tsx bench/commit-cost.bench.ts [--smoke]
@@ -13,7 +14,8 @@
 import { ManualClock } from "../lib/clock.js";
 import { KeyedState } from "../lib/dstream/state-operator.js";
 import { StreamingContext } from "../lib/streaming-context.js";
-import { openCheckpointStore, FORMAT_VERSION } from "../storage/checkpoint-store.js";
+import { CheckpointStore, openCheckpointStore, FORMAT_VERSION } from "../storage/checkpoint-store.js";
+import { LevelKv } from "../storage/level-kv.js";
 import { isMain, main, median, type BenchOptions, type BenchResult } from "./common.js";
 import { tempDir } from "./harness.js";
 
@@ -65,6 +67,39 @@ async function commitMs(n: number, changed: number, rounds: number): Promise<{ c
   return { commit: median(commits), take: median(takes), floor: median(floors) };
 }
 
+/**
+ * The commit mark's cost: empty synced commits on a checkpoint with its mark file (production)
+ * and on one without (the store as before the mark existed), interleaved so both see the same
+ * machine load. Median ms of each.
+ */
+async function markCostMs(rounds: number): Promise<{ withMark: number; without: number }> {
+  const a = tempDir("commit-mark");
+  const b = tempDir("commit-nomark");
+  const marked = await openCheckpointStore(a.dir);
+  const plain = await CheckpointStore.over(await LevelKv.open(b.dir));
+  const meta = { formatVersion: FORMAT_VERSION, zeroTime: 0, batchDuration: 1000, fingerprint: { bench: true } };
+  await marked.writeMeta(meta);
+  await plain.writeMeta(meta);
+  const withMark: number[] = [];
+  const without: number[] = [];
+  for (let r = 0; r <= rounds; r++) {
+    const time = (r + 1) * 1000;
+    const t0 = performance.now();
+    await marked.commit(time, { deltas: {} });
+    const t1 = performance.now();
+    await plain.commit(time, { deltas: {} });
+    const t2 = performance.now();
+    if (r === 0) continue; // the first commit creates the mark file
+    withMark.push(t1 - t0);
+    without.push(t2 - t1);
+  }
+  await marked.close();
+  await plain.close();
+  a.remove();
+  b.remove();
+  return { withMark: median(withMark), without: median(without) };
+}
+
 /** ms of one updateStateByKey batch over `n` keys with `changed` of them receiving a record. */
 export async function updateStateBatchMs(n: number, changed: number): Promise<{ batch: number; first: number }> {
   const { dir, remove } = tempDir("commit-usbk");
@@ -113,6 +148,10 @@ export async function run({ smoke }: BenchOptions): Promise<BenchResult> {
     }
   }
   figures["empty synced commit ms (floor)"] = floor;
+  const mark = await markCostMs(smoke ? 5 : 200);
+  figures["empty synced commit with commit mark ms"] = mark.withMark;
+  figures["empty synced commit without commit mark ms"] = mark.without;
+  ratios["commit with mark / without"] = mark.withMark / mark.without;
   const big = sizes[sizes.length - 1] as number;
   const u = await updateStateByKeyBatch(big);
   figures[`updateStateByKey ${fmtK(big)} keys, 1% with data: batch ms`] = u.batch;
