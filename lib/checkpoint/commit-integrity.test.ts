@@ -12,8 +12,8 @@ import { ErrorCodes, StreamingError } from "../../errors.js";
 import { COMMIT_MARK_FILE } from "../../storage/commit-mark.js";
 import { commitKey } from "../../storage/keys.js";
 import { LevelKv } from "../../storage/level-kv.js";
-import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
+import { runOnce } from "../test-support/run-once.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 
 const temp = tempDirs("dstream-integrity-");
@@ -22,8 +22,7 @@ const BATCH = 1000;
 /** Runs a running word count over `input` (one batch per array) on `dir`, from `startAt`, and stops. */
 async function run(dir: string, input: string[][], startAt = 0): Promise<Map<number, [string, number][]>> {
   const out = new Map<number, [string, number][]>();
-  const clock = new ManualClock(startAt);
-  const ssc = await StreamingContext.getOrCreate(dir, () => {
+  await runOnce(dir, startAt, input.length, BATCH, (clock) => {
     const s = new StreamingContext({ batchDuration: BATCH, clock, checkpointOptions: { snapshotInterval: 100, retainBatches: 100 } });
     s.queueStream(input.map((b) => [...b]))
       .map((w): [string, number] => [w, 1])
@@ -31,12 +30,6 @@ async function run(dir: string, input: string[][], startAt = 0): Promise<Map<num
       .foreachRDD((rdd, t) => void out.set(t, rdd.collect()));
     return s;
   });
-  try {
-    await ssc.start();
-    await clock.advance(input.length * BATCH);
-  } finally {
-    await ssc.stop();
-  }
   return out;
 }
 

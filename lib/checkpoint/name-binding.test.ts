@@ -4,9 +4,9 @@
  * stateless operators added before named stateful ones do not make the checkpoint mismatch.
  */
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../clock.js";
 import { StateSpec, type DStream } from "../dstream/internal.js";
 import { StreamingContext } from "../streaming-context.js";
+import { runOnce } from "../test-support/run-once.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 
 const temp = tempDirs("dstream-names-");
@@ -18,18 +18,11 @@ type Build = (words: DStream<string>, out: (name: string) => (rdd: { collect(): 
 /** One process: builds the graph on the checkpoint in `dir`, runs one batch per input array, stops. */
 async function run(dir: string, startAt: number, input: string[][], build: Build): Promise<Outputs> {
   const outputs: Outputs = new Map();
-  const clock = new ManualClock(startAt);
-  const ssc = await StreamingContext.getOrCreate(dir, () => {
+  await runOnce(dir, startAt, input.length, BATCH, (clock) => {
     const s = new StreamingContext({ batchDuration: BATCH, clock });
     build(s.queueStream(input.map((b) => [...b])), (name) => (rdd, t) => void outputs.set(`${name}@${t}`, rdd.collect()));
     return s;
   });
-  try {
-    await ssc.start();
-    await clock.advance(input.length * BATCH);
-  } finally {
-    await ssc.stop();
-  }
   return outputs;
 }
 
