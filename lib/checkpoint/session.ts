@@ -1,7 +1,7 @@
 import { checkCompatible } from "../../recovery/fingerprint.js";
 import { planCleanup, type RetentionInput } from "../../recovery/retention.js";
 import { verifyCheckpoint, type VerifiedCheckpoint } from "../../recovery/verify-checkpoint.js";
-import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore, type CommitRecord } from "../../storage/checkpoint-store.js";
+import { FORMAT_VERSION, openCheckpointStore, type CheckpointMeta, type CheckpointStore } from "../../storage/checkpoint-store.js";
 import type { Wal } from "../../storage/wal.js";
 import type { DStreamGraph } from "../dstream-graph.js";
 import { RDD } from "../rdd/rdd.js";
@@ -153,7 +153,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
         op.restore(state?.snapshot, state?.deltas ?? [], last);
       }
     }
-    this.restoreHistory(verified.commits, last);
+    await this.restoreHistory(last);
     const plans = verified.plans;
     for (const input of graph.inputStreams) {
       await input.restorePlans(plans.map(({ time, plan }) => ({ time, plan: (plan as BatchPlan).inputs[input.streamId] })));
@@ -169,12 +169,13 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   }
 
   /** Puts back the outputs that windows over stateful operators read (see DStreamGraph.findHistory). */
-  private restoreHistory(commits: readonly CommitRecord[], last: Time | undefined): void {
+  private async restoreHistory(last: Time | undefined): Promise<void> {
     const ops = this.graph.historyOperators();
     if (ops.length === 0 || last === undefined) return;
     const span = Math.max(...ops.map((op) => this.graph.historyDuration(op)));
-    for (const commit of commits) {
-      if (commit.time < last - span + 1) continue;
+    // Read from the store, not the verified chain: the chain reaches back to the oldest kept plan,
+    // which covers the span, except in checkpoints written before commits recorded it.
+    for (const commit of await this.store.commitsFrom(Math.max(0, last - span + 1))) {
       for (const op of ops) {
         const records = commit.outputs?.[op.operatorId];
         if (records !== undefined && commit.time > last - this.graph.historyDuration(op)) op.provideRdd(commit.time, RDD.fromPartitions([records as unknown[]]));
