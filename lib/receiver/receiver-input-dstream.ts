@@ -49,6 +49,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
       blockInterval: ssc.blockInterval,
       receiverMaxRestarts: ssc.receiverMaxRestarts,
       reportFatal: (err) => ssc.reportFatal(err),
+      backpressure: ssc.backpressure,
     });
     receiver.attach(this.supervisor);
   }
