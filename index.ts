@@ -30,3 +30,7 @@ export type { MqttStreamOptions } from "./lib/sources/mqtt/options.js";
 export { ZeroMqReceiver } from "./lib/sources/zeromq/zeromq-receiver.js";
 export type { ZeroMqStreamOptions } from "./lib/sources/zeromq/zeromq-receiver.js";
 export type { MessageCodec } from "./lib/sources/message-codec.js";
+export { StreamingKMeans } from "./lib/ml/streaming-kmeans.js";
+export type { StreamingKMeansOptions } from "./lib/ml/streaming-kmeans.js";
+export type { KMeansModelState, TimeUnit } from "./lib/ml/kmeans-model.js";
+export type { Vector, SparseVector, LabeledPoint } from "./lib/ml/vectors.js";
