@@ -34,3 +34,7 @@ export { StreamingKMeans } from "./lib/ml/streaming-kmeans.js";
 export type { StreamingKMeansOptions } from "./lib/ml/streaming-kmeans.js";
 export type { KMeansModelState, TimeUnit } from "./lib/ml/kmeans-model.js";
 export type { Vector, SparseVector, LabeledPoint } from "./lib/ml/vectors.js";
+export { StreamingLinearRegressionWithSGD } from "./lib/ml/streaming-linear-regression.js";
+export { StreamingLogisticRegressionWithSGD } from "./lib/ml/streaming-logistic-regression.js";
+export type { StreamingLogisticOptions } from "./lib/ml/streaming-logistic-regression.js";
+export type { StreamingLinearAlgorithm, StreamingLinearOptions, LinearModelState } from "./lib/ml/streaming-linear-algorithm.js";

@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../errors.js";
-import type { DStream } from "../dstream/internal.js";
-import { expectVectorClose, kMeansData, runBatches } from "../test-support/ml-run.js";
+import { expectVectorClose, kMeansData, modelPerBatch, runBatches } from "../test-support/ml-run.js";
 import { StreamTest } from "../test-support/stream-test.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 import type { KMeansModelState } from "./kmeans-model.js";
@@ -16,17 +15,8 @@ const tempDir = tempDirs("dstream-kmeans-");
 
 /** Trains a fresh model (made by `make`) on the input and outputs the model after each batch. */
 async function train(make: () => StreamingKMeans, input: number[][][]): Promise<KMeansModelState[]> {
-  const out = await runBatches(await tempDir(), input, modelPerBatch(make));
+  const out = await runBatches(await tempDir(), input, modelPerBatch<Vector, KMeansModelState>(make));
   return out.map((b) => b[0] as KMeansModelState);
-}
-
-function modelPerBatch(make: () => StreamingKMeans): (s: DStream<Vector>) => DStream<KMeansModelState> {
-  return (s) => {
-    const km = make();
-    km.trainOn(s);
-    // count() has one record per batch; its map runs after trainOn's job, so it sees this batch's model.
-    return s.count().map(() => km.latestModel());
-  };
 }
 
 const sqdist = (a: number[], b: number[]) => a.reduce((s, x, i) => s + (x - (b[i] as number)) ** 2, 0);
@@ -129,9 +119,9 @@ describe("StreamingKMeans", () => {
     const { input } = kMeansData(7, 8, 3, 2, 0.5, 11);
     input.splice(3, 0, []); // an empty batch still discounts the weights
     const make = () => new StreamingKMeans({ k: 3, halfLife: [3, "points"], uid: "km" }).setRandomCenters(2, 0, 5);
-    const expected = await runBatches(await tempDir(), input, modelPerBatch(make));
+    const expected = await runBatches(await tempDir(), input, modelPerBatch<Vector, KMeansModelState>(make));
     for (let k = 0; k <= input.length; k++) {
-      const got = await runBatches(await tempDir(), input, modelPerBatch(make), k);
+      const got = await runBatches(await tempDir(), input, modelPerBatch<Vector, KMeansModelState>(make), k);
       expect(got, `crash after ${k} batches`).toEqual(expected);
     }
   }, 120_000);
