@@ -18,6 +18,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["plain-data", () => import("./plain-data.bench.js")],
   ["catch-up", () => import("./catch-up.bench.js")],
   ["ui-overhead", () => import("./ui-overhead.bench.js")],
+  ["ml", () => import("./ml.bench.js")],
 ];
 
 describe("benchmarks (smoke sizes)", () => {
