@@ -15,7 +15,7 @@ export interface ModelTrainer<T, S> {
   state(): S;
   /** Replaces the current model with a checkpointed one. */
   restore(state: S): void;
-  /** Numbers the model holds, shown as the operator's size in status and inspect. */
+  /** The model's entries (clusters, or weights), shown as the operator's size in the status line. */
   readonly size: number;
 }
 

@@ -103,7 +103,7 @@ export class StreamingKMeans {
       state: () => this.initialized("trainOn").toState(),
       restore: (state) => (this.model = StreamingKMeansModel.fromState(state)),
       get size() {
-        return model.k * (model.dim + 1);
+        return model.k;
       },
     };
     registerTraining(data, trainer, `StreamingKMeans(k=${this.k}, dim=${model.dim})`, this.uid, this.trainedIn, "StreamingKMeans");

@@ -98,7 +98,7 @@ export abstract class StreamingLinearAlgorithm {
       state: () => this.latestModel(),
       restore: (state) => (this.model = { weights: Float64Array.from(state.weights), intercept: state.intercept }),
       get size() {
-        return features + 1;
+        return features;
       },
     };
     registerTraining(data, trainer, `${this.algorithm}(features=${features})`, this.uid, this.trainedIn, this.algorithm);
