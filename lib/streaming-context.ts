@@ -22,6 +22,8 @@ import { JobScheduler } from "./scheduler/job-scheduler.js";
 import { sqlEngine } from "./sql/sql-engine.js";
 import { requirePositiveDuration, type Duration, type Time } from "./time.js";
 import { LiveUi, resolveUiOptions, type UiOptions } from "./ui/live-ui.js";
+import { JetStreamInputDStream } from "./sources/jetstream/jetstream-input-dstream.js";
+import type { JetStreamMessage, JetStreamOptions } from "./sources/jetstream/jetstream-options.js";
 
 /** Options of a StreamingContext. */
 export interface StreamingContextOptions {
@@ -405,6 +407,15 @@ export class StreamingContext {
     if (error !== undefined) this.termination.reject(error);
     else if (closeError !== undefined) this.termination.reject(closeError);
     else this.termination.resolve();
+  }
+
+  /**
+   * A direct stream over a JetStream stream (Spark's Kafka direct stream): partition p is the
+   * subject `${subject}.${p}`; each batch records the sequence ranges it reads, so a re-run batch
+   * reads the same messages. See lib/sources/jetstream/.
+   */
+  jetStream<T = string>(options: JetStreamOptions): DStream<JetStreamMessage<T>> {
+    return new JetStreamInputDStream<T>(this, options);
   }
 
   private installSignalHandlers(): void {

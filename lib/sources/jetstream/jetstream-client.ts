@@ -1,0 +1,257 @@
+/**
+ * The one place dstream talks to NATS (the `nats` package, 2.29): a small, typed surface over a
+ * shared connection that the JetStream source, the JetStream sink and (later) groups use. Every
+ * call maps NATS failures to coded errors (`SOURCE_UNAVAILABLE`), so callers never see the
+ * client's own error types.
+ *
+ * Server features relied on (checked against nats-server 2.9.10): stream info; ephemeral pull
+ * consumers with one `filter_subject`, `deliver_policy: by_start_sequence`, `ack_policy: none`
+ * and `mem_storage` (2.9); publish with `Nats-Msg-Id` deduplication (2.2) and
+ * `Nats-Expected-Last-Subject-Sequence` (2.3.1).
+ */
+import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
+import { ErrorCodes, StreamingError } from "../../../errors.js";
+
+/** A stream's sequence bounds and deduplication window. */
+export interface StreamState {
+  /** Oldest sequence the stream still holds (last + 1 when it holds none). */
+  firstSeq: number;
+  /** Newest sequence stored (0 for a stream that never held a message). */
+  lastSeq: number;
+  /** `duplicate_window` in milliseconds. */
+  duplicateWindowMs: number;
+  subjects: string[];
+}
+
+/** One stored message as read back. */
+export interface RawMessage {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  /** The stream's receive time, ms. */
+  timestamp: number;
+  headers: Record<string, string> | undefined;
+}
+
+/** Options of {@link JetStreamClient.publish}. */
+export interface PublishOptions {
+  /** `Nats-Msg-Id`: the stream drops a second message with this id within its duplicate window. */
+  msgId?: string;
+  /** The publish fails unless the subject's last message has this stream sequence (0: none). */
+  expectedLastSubjectSequence?: number;
+  headers?: Record<string, string>;
+}
+
+/** What the server answered to a publish. */
+export interface PublishAck {
+  seq: number;
+  /** True when the message was dropped as a duplicate of an earlier `msgId`. */
+  duplicate: boolean;
+}
+
+/** Messages fetched per pull request when reading a range. */
+const FETCH_CHUNK = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+interface Shared {
+  key: string;
+  refs: number;
+  conn: Promise<{ nc: NatsConnection; js: NatsJs; jsm: JetStreamManager }>;
+}
+const shared = new Map<string, Shared>();
+
+/** `servers` as a list, validated. */
+export function serverList(servers: unknown, where: string): string[] {
+  const list = typeof servers === "string" ? [servers] : servers;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.length > 0)) {
+    throw new TypeError(`${where}: servers must be a URL or a non-empty array of URLs such as "nats://127.0.0.1:4222"; got ${JSON.stringify(servers)}`);
+  }
+  return list as string[];
+}
+
+/**
+ * A reference to a shared NATS connection: every `JetStreamClient.open` of the same servers in a
+ * process shares one connection, closed when the last reference is released.
+ */
+export class JetStreamClient {
+  private released = false;
+
+  private constructor(
+    private readonly entry: Shared,
+    readonly servers: readonly string[],
+  ) {}
+
+  /** A reference to the connection to `servers` (connecting lazily, on first use). */
+  static open(servers: readonly string[]): JetStreamClient {
+    const key = servers.join(",");
+    let entry = shared.get(key);
+    if (entry === undefined) {
+      const conn = (async () => {
+        const nc = await connect({ servers: [...servers], maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "dstream" });
+        return { nc, js: nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }), jsm: await nc.jetstreamManager({ timeout: REQUEST_TIMEOUT_MS }) };
+      })();
+      entry = { key, refs: 0, conn };
+      // An unused failed connection must not surface as an unhandled rejection.
+      conn.catch(() => undefined);
+      shared.set(key, entry);
+    }
+    entry.refs++;
+    return new JetStreamClient(entry, servers);
+  }
+
+  private async conn(what: string): Promise<{ nc: NatsConnection; js: NatsJs; jsm: JetStreamManager }> {
+    if (this.released) throw new TypeError(`JetStreamClient used after release (${what})`);
+    try {
+      return await this.entry.conn;
+    } catch (err) {
+      // Drop the failed connection so that the next user (a restarted job) tries again.
+      if (shared.get(this.entry.key) === this.entry) shared.delete(this.entry.key);
+      throw unavailable(`cannot connect to NATS at ${this.servers.join(", ")} (${what})`, err);
+    }
+  }
+
+  /** Largest payload the server accepts, in bytes. */
+  async maxPayload(): Promise<number> {
+    const { nc } = await this.conn("max payload");
+    return nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** The stream's bounds; `SOURCE_UNAVAILABLE` naming the stream when it does not exist. */
+  async streamState(stream: string): Promise<StreamState> {
+    const { jsm } = await this.conn(`stream ${stream}`);
+    try {
+      const info = await jsm.streams.info(stream);
+      return {
+        firstSeq: info.state.first_seq,
+        lastSeq: info.state.last_seq,
+        duplicateWindowMs: Math.floor((info.config.duplicate_window ?? 0) / 1e6),
+        subjects: info.config.subjects ?? [],
+      };
+    } catch (err) {
+      throw unavailable(`cannot read JetStream stream "${stream}" (does it exist? create it first, e.g. with jsm.streams.add)`, err);
+    }
+  }
+
+  /** The name of the stream that stores `subject`, or undefined when none does. */
+  async streamOf(subject: string): Promise<string | undefined> {
+    const { jsm } = await this.conn(`stream of ${subject}`);
+    try {
+      return await jsm.streams.find(subject);
+    } catch (err) {
+      if (/no stream matches subject/i.test(String((err as Error)?.message))) return undefined;
+      throw unavailable(`cannot look up the stream of subject "${subject}"`, err);
+    }
+  }
+
+  /**
+   * The messages on `subject` with `afterSeq < seq <= upToSeq`, in sequence order, at most
+   * `maxCount` of them: one ephemeral pull consumer filtered on `subject` from `afterSeq + 1`.
+   * `pending` is how many messages on `subject` the stream held from `afterSeq + 1` on when the
+   * read began (beyond `upToSeq` too), for lag reports.
+   */
+  async readRange(stream: string, subject: string, afterSeq: number, upToSeq: number, maxCount = Infinity): Promise<{ messages: RawMessage[]; pending: number }> {
+    const out: RawMessage[] = [];
+    if (upToSeq <= afterSeq || maxCount <= 0) return { messages: out, pending: 0 };
+    const { js, jsm } = await this.conn(`read ${subject}`);
+    let name: string | undefined;
+    try {
+      const info = await jsm.consumers.add(stream, {
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: afterSeq + 1,
+        filter_subject: subject,
+        mem_storage: true,
+        inactive_threshold: nanos(60_000),
+      });
+      name = info.name;
+      const pending = info.num_pending;
+      let want = Math.min(pending, maxCount);
+      const consumer = await js.consumers.get(stream, name);
+      reading: while (want > 0) {
+        const batch = await consumer.fetch({ max_messages: Math.min(want, FETCH_CHUNK), expires: REQUEST_TIMEOUT_MS });
+        let got = 0;
+        for await (const m of batch) {
+          got++;
+          if (m.seq > upToSeq) {
+            batch.stop();
+            break reading;
+          }
+          out.push({ subject: m.subject, seq: m.seq, data: m.data, timestamp: Math.floor(m.info.timestampNanos / 1e6), headers: headersOf(m.headers) });
+          want--;
+        }
+        // The messages were counted as pending when the consumer was made: none arriving means
+        // they were removed meanwhile (retention); the caller compares counts.
+        if (got === 0) break;
+      }
+      return { messages: out, pending };
+    } catch (err) {
+      throw unavailable(`cannot read ${subject} from JetStream stream "${stream}" after sequence ${afterSeq}`, err);
+    } finally {
+      if (name !== undefined) await jsm.consumers.delete(stream, name).catch(() => undefined);
+    }
+  }
+
+  /** Publishes one message and waits for the stream's acknowledgement. */
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
+    const { js } = await this.conn(`publish ${subject}`);
+    const opts: Parameters<NatsJs["publish"]>[2] = {};
+    if (options.msgId !== undefined) opts.msgID = options.msgId;
+    if (options.expectedLastSubjectSequence !== undefined) opts.expect = { lastSubjectSequence: options.expectedLastSubjectSequence };
+    if (options.headers !== undefined) {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(options.headers)) h.set(k, v);
+      opts.headers = h;
+    }
+    const ack = await js.publish(subject, data, opts);
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** Creates a stream (or updates it to `config`); for examples, tests and tools. */
+  async ensureStream(config: { name: string; subjects: string[]; duplicateWindowMs?: number; maxMsgs?: number; storage?: "file" | "memory" }): Promise<void> {
+    const { jsm } = await this.conn(`create stream ${config.name}`);
+    const cfg: Partial<StreamConfig> = { name: config.name, subjects: config.subjects };
+    if (config.duplicateWindowMs !== undefined) cfg.duplicate_window = nanos(config.duplicateWindowMs);
+    if (config.maxMsgs !== undefined) cfg.max_msgs = config.maxMsgs;
+    if (config.storage === "memory") cfg.storage = "memory" as StreamConfig["storage"];
+    try {
+      await jsm.streams.add(cfg);
+    } catch (err) {
+      if (!/already in use/i.test(String((err as Error)?.message))) throw unavailable(`cannot create stream ${config.name}`, err);
+      await jsm.streams.update(config.name, cfg);
+    }
+  }
+
+  /** Deletes a stream; false when it did not exist. */
+  async deleteStream(name: string): Promise<boolean> {
+    const { jsm } = await this.conn(`delete stream ${name}`);
+    return jsm.streams.delete(name).catch(() => false);
+  }
+
+  /** Every message of `subject` in the stream, in order (tests and tools; not for big streams). */
+  async readAll(stream: string, subject: string): Promise<RawMessage[]> {
+    return (await this.readRange(stream, subject, 0, Number.MAX_SAFE_INTEGER)).messages;
+  }
+
+  /** Drops this reference; the last one closes the connection. Idempotent. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (--this.entry.refs > 0) return;
+    if (shared.get(this.entry.key) === this.entry) shared.delete(this.entry.key);
+    const conn = await this.entry.conn.catch(() => undefined);
+    await conn?.nc.drain().catch(() => conn.nc.close());
+  }
+}
+
+function headersOf(h: { keys(): string[]; get(k: string): string } | undefined): Record<string, string> | undefined {
+  if (h === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
+
+function unavailable(message: string, cause: unknown): StreamingError {
+  if (StreamingError.is(cause)) return cause;
+  const why = cause instanceof Error ? `: ${cause.message}` : "";
+  return new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `${message}${why}`, { cause });
+}

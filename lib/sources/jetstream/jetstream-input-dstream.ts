@@ -1,0 +1,134 @@
+import { ErrorCodes, StreamingError } from "../../../errors.js";
+import { InputDStream, type DStream } from "../../dstream/internal.js";
+import { RDD } from "../../rdd/rdd.js";
+import type { Time } from "../../time.js";
+import { decodePayload } from "../message-codec.js";
+import { JetStreamClient, type RawMessage } from "./jetstream-client.js";
+import { KEY_HEADER, resolveJetStreamOptions, type JetStreamMessage, type JetStreamOptions, type ResolvedJetStreamOptions } from "./jetstream-options.js";
+import { planRange, readRange, type PartitionRange } from "./partition-range.js";
+
+/** A `jetStream` input's batch plan: per partition, the range of sequences the batch reads. */
+export interface JetStreamPlan {
+  kind: "jetstream";
+  /** Where the ranges were read (credentials removed), for `dstream inspect`. */
+  servers: string[];
+  stream: string;
+  subject: string;
+  ranges: PartitionRange[];
+}
+
+/**
+ * `ssc.jetStream` (Spark's DirectKafkaInputDStream): no receiver and no write-ahead log. Planning
+ * a batch reads, per partition, what the stream holds after the partition's position (at most
+ * `maxRatePerPartition` × batch seconds) and records the range in the batch plan, which commits
+ * with the batch; the batch's RDD has one partition per JetStream partition, in sequence order.
+ * A batch re-run after a crash reads its recorded ranges again from the stream.
+ */
+export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, JetStreamPlan> {
+  readonly options: ResolvedJetStreamOptions;
+  private client: JetStreamClient | undefined;
+  /** Per partition, the last sequence assigned to a batch; set by restorePlans or startInput. */
+  private positions: number[] | undefined;
+  /** Messages read while planning, by batch time: a fresh batch does not read them twice. */
+  private readonly planned = new Map<Time, RawMessage[][]>();
+
+  constructor(ssc: DStream<unknown>["ssc"], options: JetStreamOptions) {
+    super(ssc);
+    this.options = resolveJetStreamOptions(options);
+  }
+
+  /** The per-partition positions (last sequence planned), for tools and tests. */
+  get offsets(): readonly number[] | undefined {
+    return this.positions;
+  }
+
+  private get js(): JetStreamClient {
+    return (this.client ??= JetStreamClient.open(this.options.servers));
+  }
+
+  override async restorePlans(plans: readonly { time: Time; plan: JetStreamPlan | undefined }[]): Promise<void> {
+    for (const { time, plan } of plans) {
+      if (plan === undefined) continue;
+      if (plan.stream !== this.options.stream || plan.subject !== this.options.subject) {
+        throw new StreamingError(
+          ErrorCodes.CHECKPOINT_MISMATCH,
+          `jetStream input ${this.operatorId}: the checkpoint's batch ${time} read stream "${plan.stream}" subject "${plan.subject}", the job now reads stream "${this.options.stream}" subject "${this.options.subject}"; its offsets do not apply: use a new checkpoint directory`,
+        );
+      }
+      const positions = this.positions ?? [];
+      for (const r of plan.ranges) positions[r.partition] = r.to;
+      this.positions = positions;
+    }
+  }
+
+  override async startInput(): Promise<void> {
+    const { partitions, startAt, stream } = this.options;
+    const have = this.positions ?? [];
+    if (have.length >= partitions && have.every((p) => p !== undefined)) return;
+    // Partitions with no recorded offset (a fresh job, or partitions added since) start here.
+    const state = await this.js.streamState(stream);
+    const start = startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1);
+    for (let p = 0; p < partitions; p++) have[p] ??= start;
+    this.positions = have;
+  }
+
+  override async stopInput(): Promise<void> {
+    this.planned.clear();
+    const c = this.client;
+    this.client = undefined;
+    await c?.release();
+  }
+
+  /** The most messages one partition's range may hold in batch `time` (maxRatePerPartition). */
+  protected rangeLimit(_time: Time): number {
+    const rate = this.options.maxRatePerPartition;
+    return rate === undefined ? Infinity : Math.max(1, Math.floor((rate * this.ssc.batchDuration) / 1000));
+  }
+
+  async plan(time: Time): Promise<JetStreamPlan> {
+    const { stream, subject, partitions, servers } = this.options;
+    if (this.positions === undefined) await this.startInput();
+    const positions = this.positions as number[];
+    const state = await this.js.streamState(stream);
+    const limit = this.rangeLimit(time);
+    const planned = await Promise.all(Array.from({ length: partitions }, (_, p) => planRange(this.js, stream, subject, p, positions[p] as number, state, limit)));
+    for (const { range } of planned) positions[range.partition] = range.to;
+    this.planned.set(time, planned.map((x) => x.messages));
+    return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges: planned.map((x) => x.range) };
+  }
+
+  async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<JetStreamMessage<T>>> {
+    const { stream, subject } = this.options;
+    let raw = this.planned.get(time);
+    this.planned.delete(time);
+    if (raw === undefined) raw = await Promise.all(plan.ranges.map((r) => readRange(this.js, stream, subject, r)));
+    return RDD.fromPartitions(raw.map((msgs, i) => this.decode(msgs, (plan.ranges[i] as PartitionRange).partition)));
+  }
+
+  recordCount(plan: JetStreamPlan): number {
+    let n = 0;
+    for (const r of plan.ranges) n += r.count;
+    return n;
+  }
+
+  override async batchCommitted(time: Time): Promise<void> {
+    this.planned.delete(time);
+  }
+
+  private decode(msgs: readonly RawMessage[], partition: number): JetStreamMessage<T>[] {
+    const codec = this.options.codec;
+    return msgs.map((m) => {
+      let value: T;
+      try {
+        value = decodePayload<T>(m.data, codec);
+      } catch (err) {
+        throw new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `jetStream ${this.options.stream}: message ${m.seq} on ${m.subject} cannot be decoded as ${codec}: ${(err as Error).message}`, { cause: err });
+      }
+      return { subject: m.subject, partition, seq: m.seq, key: m.headers?.[KEY_HEADER], value, timestamp: m.timestamp };
+    });
+  }
+}
+
+function withoutCredentials(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//");
+}
