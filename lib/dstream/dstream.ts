@@ -2,6 +2,10 @@ import { GraphError, ErrorCodes } from "../../errors.js";
 import { RDD } from "../rdd/rdd.js";
 import { requirePositiveDuration, type Duration, type Time } from "../time.js";
 import type { StreamingContext } from "../streaming-context.js";
+import { saveToJetStream } from "../sinks/jetstream/save-to-jetstream.js";
+import type { JetStreamSinkOptions } from "../sinks/jetstream/jetstream-sink-options.js";
+import { saveToPostgres } from "../sinks/postgres/save-to-postgres.js";
+import type { PostgresSinkOptions } from "../sinks/postgres/postgres-options.js";
 import {
   CountedDStream,
   FilteredDStream,
@@ -426,6 +430,22 @@ export abstract class DStream<T> {
   /** Writes each batch to `${prefix}-${time}[.${suffix}]`, one record per line; exactly-once. */
   saveAsTextFiles(prefix: string, suffix?: string): void {
     saveAsTextFiles(this, prefix, suffix);
+  }
+
+  /**
+   * Writes each batch's records as rows of a PostgreSQL table, with a ledger row (sink id, batch
+   * time) in the same transaction: exactly-once (lib/sinks/postgres/).
+   */
+  saveToPostgres(options: PostgresSinkOptions): void {
+    saveToPostgres(this, options);
+  }
+
+  /**
+   * Publishes each record to JetStream with `Nats-Msg-Id` `${sinkId}:${batchTime}:${index}`, so a
+   * re-run batch is deduplicated by the stream: exactly-once (lib/sinks/jetstream/).
+   */
+  saveToJetStream(options: JetStreamSinkOptions<T>): void {
+    saveToJetStream(this, options);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+import pg from "pg";
+import { ErrorCodes, StreamingError } from "../../../errors.js";
+import type { Time } from "../../time.js";
+import type { ResolvedPostgresOptions } from "./postgres-options.js";
+import { MAX_PARAMS, insertSql, ledgerDdl, quoteName } from "./postgres-sql.js";
+
+/** What {@link PostgresBatchWriter.write} did. */
+export type WriteOutcome = "written" | "already-written";
+
+/**
+ * Writes one batch's rows exactly once: in ONE transaction, first the ledger row (target table,
+ * sink id, batch time), then the rows in multi-row INSERTs. A batch whose ledger row is already
+ * there (a re-run after a crash between PostgreSQL's commit and dstream's) writes nothing; a
+ * second writer of the same batch waits on the ledger row's key and then finds it. Any error rolls
+ * the transaction back: nothing is half-written, and the error is SINK_FAILED.
+ *
+ * Independent of DStreams: a group member (DESIGN.md §10) writes its partition's rows under a
+ * sink id that names the partition.
+ */
+export class PostgresBatchWriter {
+  private pool: pg.Pool | undefined;
+  private ledgerReady: Promise<void> | undefined;
+
+  constructor(readonly options: ResolvedPostgresOptions) {}
+
+  private get db(): pg.Pool {
+    if (this.pool === undefined) {
+      // allowExitOnIdle: an idle pool does not keep a finished job's process alive.
+      const pool = new pg.Pool({ connectionString: this.options.connectionString, max: 1, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
+      // A server that drops an idle connection must not crash the process; the next batch reconnects.
+      pool.on("error", () => undefined);
+      this.pool = pool;
+    }
+    return this.pool;
+  }
+
+  /** Writes `rows` as batch `time` of `sinkId`, unless the ledger says it was written. */
+  async write(sinkId: string, time: Time, rows: unknown[][]): Promise<WriteOutcome> {
+    const { table, ledgerTable, columns, mode, key, ledgerRetention } = this.options;
+    let client: pg.PoolClient | undefined;
+    let failure: unknown;
+    try {
+      await (this.ledgerReady ??= this.createLedger().catch((err: unknown) => {
+        this.ledgerReady = undefined;
+        throw err;
+      }));
+      client = await this.db.connect();
+      await client.query("BEGIN");
+      const claimed = await client.query(`INSERT INTO ${quoteName(ledgerTable)} (target, sink_id, batch_time, row_count) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [table, sinkId, time, rows.length]);
+      if (claimed.rowCount === 0) {
+        await client.query("ROLLBACK");
+        return "already-written";
+      }
+      const data = mode === "upsert" ? lastPerKey(rows, columns, key) : rows;
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+      for (let at = 0; at < data.length; at += perStatement) {
+        const chunk = data.slice(at, at + perStatement);
+        await client.query(insertSql(table, columns, chunk.length, mode === "upsert" ? key : undefined), chunk.flat());
+      }
+      if (ledgerRetention > 0) await client.query(`DELETE FROM ${quoteName(ledgerTable)} WHERE target = $1 AND sink_id = $2 AND batch_time < $3`, [table, sinkId, time - ledgerRetention]);
+      await client.query("COMMIT");
+      return "written";
+    } catch (err) {
+      failure = err;
+      await client?.query("ROLLBACK").catch(() => undefined);
+      throw new StreamingError(ErrorCodes.SINK_FAILED, `saveToPostgres(${table}): batch ${time} ms of sink ${sinkId} was not written (rolled back; it is written when the batch re-runs after a restart): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    } finally {
+      // A client that failed is discarded, not reused: its connection may be broken.
+      client?.release(failure === undefined ? undefined : true);
+    }
+  }
+
+  private async createLedger(): Promise<void> {
+    try {
+      await this.db.query(ledgerDdl(this.options.ledgerTable));
+    } catch (err) {
+      // Two writers creating the table at once: one wins, the other sees a duplicate type.
+      if ((err as { code?: string }).code !== "23505" && (err as { code?: string }).code !== "42P07") throw err;
+    }
+  }
+
+  /** Closes the connection. Idempotent; a later write reconnects. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+}
+
+/**
+ * One row per key, the last one of the batch: PostgreSQL refuses a statement whose ON CONFLICT DO
+ * UPDATE touches a row twice, and the last value is what row-by-row upserts would leave.
+ */
+function lastPerKey(rows: unknown[][], columns: readonly string[], key: readonly string[]): unknown[][] {
+  const at = key.map((k) => columns.indexOf(k));
+  const byKey = new Map<string, unknown[]>();
+  for (const row of rows) {
+    const k = JSON.stringify(at.map((i) => row[i]));
+    byKey.delete(k);
+    byKey.set(k, row);
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorCodes, StreamingError } from "../../../errors.js";
+import { CheckpointStore } from "../../../storage/checkpoint-store.js";
+import { LevelKv } from "../../../storage/level-kv.js";
+import { ManualClock } from "../../clock.js";
+import { StreamingContext } from "../../streaming-context.js";
+import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
+import { PG_URL, testTable, type TestTable } from "../../test-support/postgres-fixture.js";
+import { serviceAvailable } from "../../test-support/services.js";
+import { tempDirs } from "../../test-support/temp-dirs.js";
+import type { PostgresSinkOptions } from "./postgres-options.js";
+
+const postgres = await serviceAvailable("postgres");
+const tempDir = tempDirs("dstream-pg-sink-");
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function table(columns: string): Promise<TestTable> {
+  const t = await testTable("dstream_pg_sink", columns);
+  cleanups.push(() => t.remove());
+  return t;
+}
+
+/** A context saving each queued batch to PostgreSQL. */
+async function job<T>(batches: T[][], options: Omit<PostgresSinkOptions, "connectionString"> & { connectionString?: string }, ctx: { dir?: string; kv?: (inner: LevelKv) => LevelKv | CrashBeforeCommitKv; clock?: ManualClock; named?: string } = {}) {
+  const clock = ctx.clock ?? new ManualClock(0);
+  const setup = (): StreamingContext => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointOptions: ctx.kv === undefined ? {} : { openStore: async (d) => CheckpointStore.over(ctx.kv!(await LevelKv.open(d))) } });
+    const s = ssc.queueStream(batches.map((b) => [...b]));
+    (ctx.named === undefined ? s : s.name(ctx.named)).saveToPostgres({ connectionString: PG_URL, ...options });
+    return ssc;
+  };
+  const ssc = ctx.dir === undefined ? setup() : await StreamingContext.getOrCreate(ctx.dir, setup);
+  cleanups.push(() => ssc.stop().catch(() => undefined));
+  await ssc.start();
+  return { ssc, clock };
+}
+
+describe.skipIf(!postgres)("saveToPostgres", () => {
+  it("appends each batch's rows (arrays by position, objects by name) with its ledger row", async () => {
+    const t = await table("batch int, word text, n bigint, note text");
+    const { clock } = await job<unknown>([[[1, "a", 2, null], { batch: 1, word: "b", n: 3n }], [], [[3, "c", 1, "x"]]], { table: t.name, columns: ["batch", "word", "n", "note"] }, { named: "words" });
+    await clock.advance(3000);
+    expect(await t.query(`SELECT batch, word, n::int, note FROM "${t.name}" ORDER BY word`)).toEqual([
+      { batch: 1, word: "a", n: 2, note: null },
+      { batch: 1, word: "b", n: 3, note: null },
+      { batch: 3, word: "c", n: 1, note: "x" },
+    ]);
+    // The sink id comes from the stream's name; an empty batch has its ledger row too.
+    expect(await t.ledger()).toEqual([
+      { sink_id: "words.saveToPostgres", batch_time: "1000", row_count: 2 },
+      { sink_id: "words.saveToPostgres", batch_time: "2000", row_count: 0 },
+      { sink_id: "words.saveToPostgres", batch_time: "3000", row_count: 1 },
+    ]);
+  });
+
+  it("splits a large batch into multi-row INSERTs within PostgreSQL's parameter limit", async () => {
+    const t = await table("a int, b int, c int");
+    const rows = Array.from({ length: 30_000 }, (_, i) => [i, i % 7, -i]);
+    const { clock } = await job([rows], { table: t.name, columns: ["a", "b", "c"] });
+    await clock.advance(1000);
+    expect(await t.query(`SELECT count(*)::int AS n, sum(a)::bigint::text AS s FROM "${t.name}"`)).toEqual([{ n: 30_000, s: String((29_999 * 30_000) / 2) }]);
+  });
+
+  it("a batch re-run after a crash between PostgreSQL's commit and dstream's commit writes nothing twice", async () => {
+    const t = await table("word text, n int");
+    const dir = await tempDir();
+    const input = [[["a", 1]], [["b", 2], ["c", 3]], [["d", 4]]];
+    let kv: CrashBeforeCommitKv | undefined;
+    const first = await job(input, { table: t.name, columns: ["word", "n"] }, { dir, kv: (inner) => (kv = new CrashBeforeCommitKv(inner)) });
+    await first.clock.advance(1000);
+    kv!.armed = true;
+    await expect(first.clock.advance(1000)).rejects.toThrow(/Simulated crash/);
+    // PostgreSQL committed batch 2000; dstream did not.
+    expect((await t.ledger()).map((l) => l.batch_time)).toEqual(["1000", "2000"]);
+    await first.ssc.stop().catch(() => undefined);
+    await kv!.inner.close();
+    const second = await job(input.slice(2), { table: t.name, columns: ["word", "n"] }, { dir, clock: new ManualClock(first.clock.now()) });
+    expect(second.ssc.recovered).toBe(true);
+    await second.clock.advance(1000);
+    expect(await t.query(`SELECT word, n FROM "${t.name}" ORDER BY word`)).toEqual([
+      { word: "a", n: 1 },
+      { word: "b", n: 2 },
+      { word: "c", n: 3 },
+      { word: "d", n: 4 },
+    ]);
+    expect((await t.ledger()).map((l) => l.batch_time)).toEqual(["1000", "2000", "3000"]);
+  });
+
+  it("upsert mode updates rows by the conflict key; the last row of a key in a batch wins", async () => {
+    const t = await table("word text PRIMARY KEY, total int, seen int");
+    const { clock } = await job(
+      [
+        [["a", 1, 1], ["b", 1, 1], ["a", 5, 2]],
+        [["b", 7, 3], ["c", 1, 3]],
+      ],
+      { table: t.name, columns: ["word", "total", "seen"], mode: "upsert", key: ["word"] },
+    );
+    await clock.advance(2000);
+    expect(await t.query(`SELECT word, total, seen FROM "${t.name}" ORDER BY word`)).toEqual([
+      { word: "a", total: 5, seen: 2 },
+      { word: "b", total: 7, seen: 3 },
+      { word: "c", total: 1, seen: 3 },
+    ]);
+  });
+
+  it("a failure half-way through a batch rolls everything back and fails the batch with SINK_FAILED", async () => {
+    // The first statement (65,535 rows) goes in; the second breaks the constraint.
+    const t = await table("n int CHECK (n < 66000)");
+    const rows = Array.from({ length: 70_000 }, (_, i) => [i]);
+    const { clock, ssc } = await job([rows], { table: t.name, columns: ["n"] });
+    await expect(clock.advance(1000)).rejects.toThrow(/check constraint/);
+    const err = await ssc.awaitTermination().catch((e: unknown) => e);
+    expect(StreamingError.is((err as Error).cause, ErrorCodes.SINK_FAILED)).toBe(true);
+    expect(await t.query(`SELECT count(*)::int AS n FROM "${t.name}"`)).toEqual([{ n: 0 }]);
+    expect(await t.ledger()).toEqual([]);
+  });
+
+  it("a connection that fails fails the batch; after a restart the batch is written", async () => {
+    const t = await table("n int");
+    const dir = await tempDir();
+    const first = await job([[[1], [2]]], { table: t.name, columns: ["n"], connectionString: "postgres://postgres@127.0.0.1:1/test" }, { dir });
+    await expect(first.clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
+    await expect(first.ssc.awaitTermination()).rejects.toThrow(/saveToPostgres.*not written.*ECONNREFUSED/s);
+    const second = await job([], { table: t.name, columns: ["n"] }, { dir, clock: new ManualClock(first.clock.now()) });
+    expect(second.ssc.recovered).toBe(true);
+    expect(await t.query(`SELECT n FROM "${t.name}" ORDER BY n`)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("checks its options and its records", async () => {
+    const ssc = new StreamingContext({ batchDuration: 1000 });
+    const s = ssc.queueStream<unknown>([]);
+    const base = { connectionString: PG_URL, table: "t", columns: ["a"] };
+    expect(() => s.saveToPostgres({ ...base, connectionString: "mysql://x" })).toThrow(/connectionString/);
+    expect(() => s.saveToPostgres({ ...base, table: "drop table; --" })).toThrow(/table must be/);
+    expect(() => s.saveToPostgres({ ...base, columns: [] })).toThrow(/columns/);
+    expect(() => s.saveToPostgres({ ...base, mode: "upsert" })).toThrow(/needs key/);
+    expect(() => s.saveToPostgres({ ...base, mode: "upsert", key: ["b"] })).toThrow(/not among columns/);
+    expect(() => s.saveToPostgres({ ...base, key: ["a"] })).toThrow(/needs mode "upsert"/);
+    const named = s.name("src");
+    named.saveToPostgres(base);
+    expect(() => named.saveToPostgres(base)).toThrow(/sink id "src.saveToPostgres" is taken.*name/);
+    named.saveToPostgres({ ...base, name: "second" });
+    const { rowOf } = await import("./save-to-postgres.js");
+    expect(() => rowOf([1, 2], ["a"], 4)).toThrow(/record 4 has 2 values/);
+    expect(() => rowOf("x", ["a"], 0)).toThrow(/record 0 is a string/);
+  });
+});
