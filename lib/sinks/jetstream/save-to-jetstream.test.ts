@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorCodes, StreamingError } from "../../../errors.js";
+import { CheckpointStore } from "../../../storage/checkpoint-store.js";
+import { LevelKv } from "../../../storage/level-kv.js";
+import { ManualClock } from "../../clock.js";
+import { StreamingContext } from "../../streaming-context.js";
+import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
+import { NATS_URL, testStream, type TestStream } from "../../test-support/jetstream-fixture.js";
+import { serviceAvailable } from "../../test-support/services.js";
+import { tempDirs } from "../../test-support/temp-dirs.js";
+import type { JetStreamSinkOptions } from "./jetstream-sink-options.js";
+
+const nats = await serviceAvailable("nats");
+const tempDir = tempDirs("dstream-js-sink-");
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function stream(options?: Parameters<typeof testStream>[0]): Promise<TestStream> {
+  const s = await testStream(options);
+  cleanups.push(() => s.remove());
+  return s;
+}
+
+async function job<T>(batches: T[][], options: Omit<JetStreamSinkOptions<T>, "servers">, ctx: { dir?: string; kv?: (inner: LevelKv) => LevelKv | CrashBeforeCommitKv; clock?: ManualClock } = {}) {
+  const clock = ctx.clock ?? new ManualClock(0);
+  const setup = (): StreamingContext => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointOptions: ctx.kv === undefined ? {} : { openStore: async (d) => CheckpointStore.over(ctx.kv!(await LevelKv.open(d))) } });
+    ssc.queueStream(batches.map((b) => [...b])).saveToJetStream({ servers: NATS_URL, ...options });
+    return ssc;
+  };
+  const ssc = ctx.dir === undefined ? setup() : await StreamingContext.getOrCreate(ctx.dir, setup);
+  cleanups.push(() => ssc.stop().catch(() => undefined));
+  await ssc.start();
+  return { ssc, clock };
+}
+
+const text = (d: Uint8Array): string => new TextDecoder().decode(d);
+
+describe.skipIf(!nats)("saveToJetStream", () => {
+  it("publishes every record with Nats-Msg-Id `${sinkId}:${batchTime}:${index}`, subject and key per record", async () => {
+    const s = await stream();
+    const out = `${s.stream}.out`;
+    const { clock } = await job(
+      [[{ w: "a", n: 1 }, { w: "b", n: 2 }], [], [{ w: "a", n: 3 }]],
+      { subject: (r) => `${out}.${r.w}`, codec: "json", key: (r) => r.w, name: "totals" },
+    );
+    await clock.advance(3000);
+    const a = await s.read(`${out}.a`);
+    const b = await s.read(`${out}.b`);
+    expect(a.map((m) => [text(m.data), m.headers?.["Nats-Msg-Id"], m.headers?.["Dstream-Key"]])).toEqual([
+      ['{"w":"a","n":1}', "totals:1000:0", "a"],
+      ['{"w":"a","n":3}', "totals:3000:0", "a"],
+    ]);
+    expect(b.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual(["totals:1000:1"]);
+  });
+
+  it("a batch re-run after a crash before dstream's commit is deduplicated by the stream", async () => {
+    const s = await stream();
+    const out = `${s.stream}.out`;
+    const dir = await tempDir();
+    const input = [["a", "b"], ["c", "d", "e"], ["f"]];
+    let kv: CrashBeforeCommitKv | undefined;
+    const first = await job(input, { subject: out }, { dir, kv: (inner) => (kv = new CrashBeforeCommitKv(inner)) });
+    await first.clock.advance(1000);
+    kv!.armed = true;
+    await expect(first.clock.advance(1000)).rejects.toThrow(/Simulated crash/);
+    expect((await s.read(out)).map((m) => text(m.data))).toEqual(["a", "b", "c", "d", "e"]);
+    await first.ssc.stop().catch(() => undefined);
+    await kv!.inner.close();
+    const second = await job(input.slice(2), { subject: out }, { dir, clock: new ManualClock(first.clock.now()) });
+    expect(second.ssc.recovered).toBe(true);
+    await second.clock.advance(1000);
+    const got = await s.read(out);
+    expect(got.map((m) => text(m.data))).toEqual(["a", "b", "c", "d", "e", "f"]);
+    // Unnamed, the sink id is the output operation's creation-order id (queueStream is 0, the sink 1).
+    expect(got.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual(["1:1000:0", "1:1000:1", "1:2000:0", "1:2000:1", "1:2000:2", "1:3000:0"]);
+  });
+
+  it("refuses a stream whose duplicate window is shorter than recoveryWindow, saying what to set", async () => {
+    const s = await stream({ duplicateWindowMs: 10_000 });
+    const out = `${s.stream}.out`;
+    const { clock, ssc } = await job([["a"]], { subject: out, recoveryWindow: 60_000 });
+    await expect(clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
+    const err = (await ssc.awaitTermination().catch((e: unknown) => e)) as Error;
+    expect(StreamingError.is(err.cause, ErrorCodes.SINK_FAILED)).toBe(true);
+    expect(err.message).toMatch(new RegExp(`deduplicates message ids for 10000 ms.*duplicate_window to at least 60000 ms.*${s.stream}`));
+    expect(await s.read(out)).toEqual([]);
+  });
+
+  it("fails the batch with SINK_FAILED when no stream stores the subject", async () => {
+    const { clock, ssc } = await job([["a"]], { subject: "dstream_no_such_stream_subject.x" });
+    await expect(clock.advance(1000)).rejects.toThrow(/no JetStream stream stores subject/);
+    await expect(ssc.awaitTermination()).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
+  });
+
+  it("checks its options", () => {
+    const ssc = new StreamingContext({ batchDuration: 1000 });
+    const s = ssc.queueStream<string>([]);
+    expect(() => s.saveToJetStream({ servers: "", subject: "x" })).toThrow(/servers/);
+    expect(() => s.saveToJetStream({ servers: NATS_URL, subject: "x.>" })).toThrow(/subject must be/);
+    expect(() => s.saveToJetStream({ servers: NATS_URL, subject: 3 as never })).toThrow(/subject must be a string or a function/);
+    expect(() => s.saveToJetStream({ servers: NATS_URL, subject: "x", recoveryWindow: 0 })).toThrow(RangeError);
+    expect(() => s.saveToJetStream({ servers: NATS_URL, subject: "x", codec: "yaml" as never })).toThrow(/codec/);
+  });
+});
