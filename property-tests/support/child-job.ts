@@ -49,3 +49,28 @@ export function runChild(job: string, env: Record<string, string>, killAfterMs: 
     });
   });
 }
+
+/** One run of a kill plan: the child kills itself at a crash point, or the parent kills it after a delay. */
+export type KillStep = { point: string } | { afterMs: number };
+
+/**
+ * Runs `job` again and again, one step of `plan` per run (crash point runs get
+ * `DSTREAM_CRASH_AT` and a random `DSTREAM_CRASH_SKIP` of 0..2), then without kills, until a run
+ * prints `done …`. Returns what each kill was and the rest of the `done` line.
+ */
+export async function runUntilDone(job: string, env: Record<string, string>, plan: readonly KillStep[], random: () => number, timeoutMs: number): Promise<{ kills: string[]; done: string }> {
+  const kills: string[] = [];
+  const steps = [...plan];
+  for (let runsLeft = plan.length + 5; runsLeft > 0; runsLeft--) {
+    const step = steps.shift();
+    const runEnv = step !== undefined && "point" in step ? { ...env, DSTREAM_CRASH_AT: step.point, DSTREAM_CRASH_SKIP: String(Math.floor(random() * 3)) } : env;
+    let done: string | undefined;
+    const onLine = (line: string): void => {
+      if (line.startsWith("done ")) done = line.slice(5);
+    };
+    const run = await runChild(job, runEnv, step !== undefined && "afterMs" in step ? step.afterMs : undefined, onLine, timeoutMs);
+    if (run.killed) kills.push(run.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`);
+    if (done !== undefined) return { kills, done };
+  }
+  throw new Error(`job not done after ${plan.length + 5} runs; kills: ${kills.join("; ")}`);
+}
