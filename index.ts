@@ -38,3 +38,9 @@ export { StreamingLinearRegressionWithSGD } from "./lib/ml/streaming-linear-regr
 export { StreamingLogisticRegressionWithSGD } from "./lib/ml/streaming-logistic-regression.js";
 export type { StreamingLogisticOptions } from "./lib/ml/streaming-logistic-regression.js";
 export type { StreamingLinearAlgorithm, StreamingLinearOptions, LinearModelState } from "./lib/ml/streaming-linear-algorithm.js";
+export { JetStreamInputDStream } from "./lib/sources/jetstream/jetstream-input-dstream.js";
+export type { JetStreamPlan } from "./lib/sources/jetstream/jetstream-input-dstream.js";
+export type { JetStreamOptions, JetStreamMessage } from "./lib/sources/jetstream/jetstream-options.js";
+export type { PartitionRange } from "./lib/sources/jetstream/partition-range.js";
+export type { PostgresSinkOptions } from "./lib/sinks/postgres/postgres-options.js";
+export type { JetStreamSinkOptions } from "./lib/sinks/jetstream/jetstream-sink-options.js";
