@@ -44,5 +44,11 @@ export function formatReport(r: InspectReport): string {
     const rows = r.snapshots.map((s) => [s.operatorId, String(s.version), String(s.chunks), bytes(s.bytes), s.complete ? "complete" : "incomplete (ignored)"]);
     out.push(...table(["operator", "version", "chunks", "bytes", ""], rows));
   }
+  for (const js of r.jetStream) {
+    out.push("", `jetStream input ${js.inputId}: stream ${js.stream}, ${js.subject}.<p> on ${js.servers.join(", ")}`);
+    const rows = js.partitions.map((p) => [String(p.partition), p.committedOffset === undefined ? "-" : String(p.committedOffset), String(p.plannedOffset), String(p.pendingMessages), p.lag === undefined ? "?" : String(p.lag)]);
+    out.push(...table(["partition", "committed offset", "planned offset", "pending msgs", "lag"], rows));
+    if (js.lagError !== undefined) out.push(`  lag unknown: ${js.lagError}`);
+  }
   return out.join("\n");
 }

@@ -10,6 +10,7 @@ import { decodeKey, MANIFEST_CHUNK, spaceRange } from "../storage/keys.js";
 import type { RecoveredState } from "../recovery/state-recovery.js";
 import { verifyCheckpoint } from "../recovery/verify-checkpoint.js";
 import { assertNotLocked, readOnlyCopy, removeCopy } from "./read-only-copy.js";
+import { jetStreamReports, type JetStreamInputReport } from "../lib/sources/jetstream/jetstream-report.js";
 
 /** A receiver's write-ahead log. */
 export interface WalReport {
@@ -61,16 +62,24 @@ export interface InspectReport {
   wal: WalReport[];
   state: StateReport[];
   snapshots: SnapshotReport[];
+  /** Direct-stream inputs (`jetStream`): offsets per partition, and lag when the server answered. */
+  jetStream: JetStreamInputReport[];
+}
+
+/** Options of {@link inspectCheckpoint}. */
+export interface InspectOptions {
+  /** Ask the JetStream server of each `jetStream` input for its lag (default true). */
+  lag?: boolean;
 }
 
 /** Reads the checkpoint in `dir` without modifying it. */
-export async function inspectCheckpoint(dir: string): Promise<InspectReport> {
+export async function inspectCheckpoint(dir: string, options: InspectOptions = {}): Promise<InspectReport> {
   await assertNotLocked(dir);
   const copy = await readOnlyCopy(dir);
   try {
     const store = await openCheckpointStore(copy);
     try {
-      return await report(dir, store);
+      return await report(dir, store, options.lag ?? true);
     } finally {
       await store.close();
     }
@@ -79,7 +88,7 @@ export async function inspectCheckpoint(dir: string): Promise<InspectReport> {
   }
 }
 
-async function report(dir: string, store: CheckpointStore): Promise<InspectReport> {
+async function report(dir: string, store: CheckpointStore, lag: boolean): Promise<InspectReport> {
   // The verification recovery runs: a checkpoint a restart would reject fails here the same way.
   const verified = await verifyCheckpoint(store);
   const meta = verified.meta;
@@ -102,6 +111,11 @@ async function report(dir: string, store: CheckpointStore): Promise<InspectRepor
     wal: await walReports(store),
     state,
     snapshots,
+    jetStream: await jetStreamReports(
+      plans.map((p) => ({ time: p.time, inputs: (p.plan as { inputs?: Record<number, unknown> } | undefined)?.inputs ?? {} })),
+      last,
+      { lag },
+    ),
   };
 }
 

@@ -191,6 +191,21 @@ export class JetStreamClient {
     }
   }
 
+  /** How many messages on `subject` the stream holds after `afterSeq` (a consumer's pending count; reads none). */
+  async countAfter(stream: string, subject: string, afterSeq: number): Promise<number> {
+    const { jsm } = await this.conn(`count ${subject}`);
+    let name: string | undefined;
+    try {
+      const info = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1, filter_subject: subject, mem_storage: true, inactive_threshold: nanos(60_000) });
+      name = info.name;
+      return info.num_pending;
+    } catch (err) {
+      throw unavailable(`cannot count the messages on ${subject} in JetStream stream "${stream}"`, err);
+    } finally {
+      if (name !== undefined) await jsm.consumers.delete(stream, name).catch(() => undefined);
+    }
+  }
+
   /** Publishes one message and waits for the stream's acknowledgement. */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     const { js } = await this.conn(`publish ${subject}`);
