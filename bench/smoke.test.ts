@@ -3,7 +3,11 @@
  * nothing about speed and never fails on time (DESIGN.md §1: benchmarks print, they don't judge).
  */
 import { describe, expect, it } from "vitest";
+import { serviceAvailable } from "../lib/test-support/services.js";
 import type { BenchResult } from "./common.js";
+
+const nats = await serviceAvailable("nats");
+const postgres = await serviceAvailable("postgres");
 
 const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<BenchResult | BenchResult[]> }>][] = [
   ["word-count", () => import("./word-count.bench.js")],
@@ -20,6 +24,9 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["ui-overhead", () => import("./ui-overhead.bench.js")],
   ["ml", () => import("./ml.bench.js")],
 ];
+// These need their service: skipped (with the reason printed) where it is not running.
+if (nats) benches.push(["jetstream-source", () => import("./jetstream-source.bench.js")]);
+if (postgres) benches.push(["postgres-sink", () => import("./postgres-sink.bench.js")]);
 
 describe("benchmarks (smoke sizes)", () => {
   for (const [name, load] of benches) {
