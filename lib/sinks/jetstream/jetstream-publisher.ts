@@ -30,9 +30,14 @@ export class JetStreamBatchPublisher {
   private readonly windows = new Map<string, number>();
   private maxPayload: number | undefined;
 
+  /**
+   * `fixedSubject`: the sink's one subject, when it has one: its stream is checked at the first
+   * batch even when that batch is empty (a subject function's streams are checked as they appear).
+   */
   constructor(
     private readonly servers: readonly string[],
     private readonly recoveryWindow: number,
+    private readonly fixedSubject?: string,
   ) {}
 
   private get js(): JetStreamClient {
@@ -44,7 +49,7 @@ export class JetStreamBatchPublisher {
     try {
       const max = (this.maxPayload ??= await this.js.maxPayload());
       let window = Infinity;
-      const subjects = new Set<string>();
+      const subjects = new Set<string>(this.fixedSubject === undefined ? [] : [this.fixedSubject]);
       for (const [i, m] of messages.entries()) {
         if (m.data.length > max) throw new RangeError(`record ${i} is ${m.data.length} bytes; the server's max payload is ${max} bytes`);
         subjects.add(m.subject);

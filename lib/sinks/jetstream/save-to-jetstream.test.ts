@@ -81,7 +81,8 @@ describe.skipIf(!nats)("saveToJetStream", () => {
   it("refuses a stream whose duplicate window is shorter than recoveryWindow, saying what to set", async () => {
     const s = await stream({ duplicateWindowMs: 10_000 });
     const out = `${s.stream}.out`;
-    const { clock, ssc } = await job([["a"]], { subject: out, recoveryWindow: 60_000 });
+    // Checked at the first batch, even an empty one, before anything is published.
+    const { clock, ssc } = await job([[], ["a"]], { subject: out, recoveryWindow: 60_000 });
     await expect(clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
     const err = (await ssc.awaitTermination().catch((e: unknown) => e)) as Error;
     expect(StreamingError.is(err.cause, ErrorCodes.SINK_FAILED)).toBe(true);

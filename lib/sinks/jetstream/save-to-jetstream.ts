@@ -8,7 +8,7 @@ import { resolveJetStreamSinkOptions, type JetStreamSinkOptions } from "./jetstr
 /** Registers `saveToJetStream` on `stream`: exactly-once through deterministic message ids. */
 export function saveToJetStream<T>(stream: DStream<T>, options: JetStreamSinkOptions<T>): void {
   const o = resolveJetStreamSinkOptions(options);
-  const publisher = new JetStreamBatchPublisher(o.servers, o.recoveryWindow);
+  const publisher = new JetStreamBatchPublisher(o.servers, o.recoveryWindow, typeof options.subject === "string" ? options.subject : undefined);
   const description = `saveToJetStream(${typeof options.subject === "string" ? options.subject : "subject(record)"})`;
   registerSink(stream, "saveToJetStream", description, options.name, async (rdd, time, sinkId) => {
     const messages: OutgoingMessage[] = [];
