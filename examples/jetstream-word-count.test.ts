@@ -1,20 +1,18 @@
 import { join } from "node:path";
 import { ManualClock, StreamingContext } from "dstream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JetStreamClient } from "../lib/sources/jetstream/jetstream-client.js";
 import { NATS_URL, uniqueName } from "../lib/test-support/jetstream-fixture.js";
 import { PG_URL } from "../lib/test-support/postgres-fixture.js";
 import { serviceAvailable } from "../lib/test-support/services.js";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
+import { cleanupsAfterEach } from "../lib/test-support/cleanups.js";
 import pg from "pg";
 import { buildJetStreamWordCount, ensureResources, produce, type WordCountConfig } from "./jetstream-word-count.js";
 
 const ready = (await serviceAvailable("nats")) && (await serviceAvailable("postgres"));
 const tempDir = tempDirs("dstream-js-example-");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = cleanupsAfterEach();
 
 describe.skipIf(!ready)("examples/jetstream-word-count", () => {
   it("counts the produced lines per batch into PostgreSQL and publishes running totals", async () => {
@@ -22,7 +20,7 @@ describe.skipIf(!ready)("examples/jetstream-word-count", () => {
     const js = JetStreamClient.open([NATS_URL]);
     const db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
-    cleanups.push(async () => {
+    cleanup(async () => {
       await js.deleteStream(config.stream);
       await js.release();
       await db.query(`DROP TABLE IF EXISTS "${config.table}"`);
@@ -39,7 +37,7 @@ describe.skipIf(!ready)("examples/jetstream-word-count", () => {
       buildJetStreamWordCount(s, config);
       return s;
     });
-    cleanups.push(() => ssc.stop());
+    cleanup(() => ssc.stop());
     await ssc.start();
     await clock.advance(1000);
     await produce(config, 8, 40);

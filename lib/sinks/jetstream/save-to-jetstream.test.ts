@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 import { CheckpointStore } from "../../../storage/checkpoint-store.js";
 import { LevelKv } from "../../../storage/level-kv.js";
@@ -8,18 +8,16 @@ import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
 import { NATS_URL, testStream, type TestStream } from "../../test-support/jetstream-fixture.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
+import { cleanupsAfterEach } from "../../test-support/cleanups.js";
 import type { JetStreamSinkOptions } from "./jetstream-sink-options.js";
 
 const nats = await serviceAvailable("nats");
 const tempDir = tempDirs("dstream-js-sink-");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = cleanupsAfterEach();
 
 async function stream(options?: Parameters<typeof testStream>[0]): Promise<TestStream> {
   const s = await testStream(options);
-  cleanups.push(() => s.remove());
+  cleanup(() => s.remove());
   return s;
 }
 
@@ -31,7 +29,7 @@ async function job<T>(batches: T[][], options: Omit<JetStreamSinkOptions<T>, "se
     return ssc;
   };
   const ssc = ctx.dir === undefined ? setup() : await StreamingContext.getOrCreate(ctx.dir, setup);
-  cleanups.push(() => ssc.stop().catch(() => undefined));
+  cleanup(() => ssc.stop().catch(() => undefined));
   await ssc.start();
   return { ssc, clock };
 }

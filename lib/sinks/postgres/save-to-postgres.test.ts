@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 import { CheckpointStore } from "../../../storage/checkpoint-store.js";
 import { LevelKv } from "../../../storage/level-kv.js";
@@ -8,18 +8,16 @@ import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
 import { PG_URL, testTable, type TestTable } from "../../test-support/postgres-fixture.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
+import { cleanupsAfterEach } from "../../test-support/cleanups.js";
 import type { PostgresSinkOptions } from "./postgres-options.js";
 
 const postgres = await serviceAvailable("postgres");
 const tempDir = tempDirs("dstream-pg-sink-");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = cleanupsAfterEach();
 
 async function table(columns: string): Promise<TestTable> {
   const t = await testTable("dstream_pg_sink", columns);
-  cleanups.push(() => t.remove());
+  cleanup(() => t.remove());
   return t;
 }
 
@@ -33,7 +31,7 @@ async function job<T>(batches: T[][], options: Omit<PostgresSinkOptions, "connec
     return ssc;
   };
   const ssc = ctx.dir === undefined ? setup() : await StreamingContext.getOrCreate(ctx.dir, setup);
-  cleanups.push(() => ssc.stop().catch(() => undefined));
+  cleanup(() => ssc.stop().catch(() => undefined));
   await ssc.start();
   return { ssc, clock };
 }

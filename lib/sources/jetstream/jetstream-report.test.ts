@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatReport } from "../../../bin/format-report.js";
 import { inspectCheckpoint } from "../../../bin/inspect.js";
 import { CheckpointStore } from "../../../storage/checkpoint-store.js";
@@ -9,18 +9,16 @@ import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
 import { NATS_URL, testStream } from "../../test-support/jetstream-fixture.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
+import { cleanupsAfterEach } from "../../test-support/cleanups.js";
 
 const nats = await serviceAvailable("nats");
 const tempDir = tempDirs("dstream-js-inspect-");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = cleanupsAfterEach();
 
 describe.skipIf(!nats)("dstream inspect: jetStream offsets and lag", () => {
   it("shows per partition the committed and planned offsets, what pending batches re-read, and the lag", async () => {
     const s = await testStream();
-    cleanups.push(() => s.remove());
+    cleanup(() => s.remove());
     const dir = await tempDir();
     for (let i = 0; i < 4; i++) await s.publish(i % 2, `m${i}`); // seqs 1..4: p0 has 1, 3; p1 has 2, 4
     const clock = new ManualClock(0);
