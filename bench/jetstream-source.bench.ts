@@ -68,7 +68,7 @@ async function bareRate(nc: NatsConnection, stream: string, total: number): Prom
 }
 
 export async function run({ smoke }: BenchOptions): Promise<BenchResult> {
-  const total = smoke ? 2_000 : Number(process.env.BENCH_JS_TOTAL ?? 100_000);
+  const total = smoke ? 2_000 : Number(process.env.BENCH_JS_TOTAL ?? 40_000);
   const rounds = smoke ? 1 : 3;
   const perBatch = total / PARTITIONS / 10; // ten batches; or one batch with no rate limit
   const stream = uniqueName("dstream_bench");

@@ -33,7 +33,8 @@ async function dstreamRate(table: string, batches: [number, string, number][][])
 }
 
 async function bareRate(db: pg.Client, table: string, batches: [number, string, number][][]): Promise<number> {
-  const perStatement = Math.floor(MAX_PARAMS / COLUMNS.length);
+  // As the sink does (postgres-writer.ts): at most 2,000 rows per statement.
+  const perStatement = Math.min(2000, Math.floor(MAX_PARAMS / COLUMNS.length));
   const t0 = performance.now();
   for (const batch of batches) {
     await db.query("BEGIN");

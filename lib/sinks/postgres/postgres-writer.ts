@@ -4,6 +4,12 @@ import type { Time } from "../../time.js";
 import type { ResolvedPostgresOptions } from "./postgres-options.js";
 import { MAX_PARAMS, insertSql, ledgerDdl, quoteName } from "./postgres-sql.js";
 
+/**
+ * Rows per INSERT: PostgreSQL plans a giant VALUES list slower than a few mid-sized ones (measured
+ * here: 21,845-row statements ~10-40% slower than 2,000-row ones, with much noise).
+ */
+const ROWS_PER_STATEMENT = 2000;
+
 /** What {@link PostgresBatchWriter.write} did. */
 export type WriteOutcome = "written" | "already-written";
 
@@ -52,7 +58,7 @@ export class PostgresBatchWriter {
         return "already-written";
       }
       const data = mode === "upsert" ? lastPerKey(rows, columns, key) : rows;
-      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+      const perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS / columns.length)));
       for (let at = 0; at < data.length; at += perStatement) {
         const chunk = data.slice(at, at + perStatement);
         await client.query(insertSql(table, columns, chunk.length, mode === "upsert" ? key : undefined), chunk.flat());

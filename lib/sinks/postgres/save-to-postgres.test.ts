@@ -105,7 +105,7 @@ describe.skipIf(!postgres)("saveToPostgres", () => {
   });
 
   it("a failure half-way through a batch rolls everything back and fails the batch with SINK_FAILED", async () => {
-    // The first statement (65,535 rows) goes in; the second breaks the constraint.
+    // The first 33 statements (2,000 rows each) go in; the 34th breaks the constraint.
     const t = await table("n int CHECK (n < 66000)");
     const rows = Array.from({ length: 70_000 }, (_, i) => [i]);
     const { clock, ssc } = await job([rows], { table: t.name, columns: ["n"] });
