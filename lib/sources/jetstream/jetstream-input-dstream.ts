@@ -91,7 +91,11 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     const positions = this.positions as number[];
     const state = await this.js.streamState(stream);
     const limit = this.rangeLimit(time);
-    const planned = await Promise.all(Array.from({ length: partitions }, (_, p) => planRange(this.js, stream, subject, p, positions[p] as number, state, limit)));
+    // One partition after the other: on nats-server 2.9.10, filtered consumers reading one stream
+    // at once were measured 10-30x slower than the same reads in turn (4 x 500 messages: 1.4-5.8 s
+    // against 0.1-0.3 s).
+    const planned: Awaited<ReturnType<typeof planRange>>[] = [];
+    for (let p = 0; p < partitions; p++) planned.push(await planRange(this.js, stream, subject, p, positions[p] as number, state, limit));
     for (const { range } of planned) positions[range.partition] = range.to;
     this.planned.set(time, planned.map((x) => x.messages));
     return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges: planned.map((x) => x.range) };
@@ -101,7 +105,10 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     const { stream, subject } = this.options;
     let raw = this.planned.get(time);
     this.planned.delete(time);
-    if (raw === undefined) raw = await Promise.all(plan.ranges.map((r) => readRange(this.js, stream, subject, r)));
+    if (raw === undefined) {
+      raw = [];
+      for (const r of plan.ranges) raw.push(await readRange(this.js, stream, subject, r));
+    }
     return RDD.fromPartitions(raw.map((msgs, i) => this.decode(msgs, (plan.ranges[i] as PartitionRange).partition)));
   }
 
