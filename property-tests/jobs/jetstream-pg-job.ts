@@ -1,6 +1,6 @@
 /**
  * The job the JetStream SIGKILL test runs in a child process: a 4-partition `jetStream` input of
- * lines (40 messages per partition per batch at most), per-batch word counts into a PostgreSQL
+ * lines (10 messages per partition per batch at most), per-batch word counts into a PostgreSQL
  * table (batch_time, word, count) and running totals (updateStateByKey) as JSON `[word, total]`
  * on a JetStream subject. SystemClock, 50 ms batches, real LevelDB under KillSwitchKv. Prints
  * `commit <time> <words counted so far>` per batch and `done <state json>` once every word is in.
@@ -36,7 +36,7 @@ const ssc = await StreamingContext.getOrCreate(dir, () => {
       openStore: async (d) => CheckpointStore.over(new KillSwitchKv(await LevelKv.open(d), crashAt === "" ? undefined : crashAt, skip)),
     },
   });
-  const lines = s.jetStream<string>({ servers: NATS_URL, stream, subject: `${stream}.in`, partitions: PARTITIONS, maxRatePerPartition: 800 }).name("lines");
+  const lines = s.jetStream<string>({ servers: NATS_URL, stream, subject: `${stream}.in`, partitions: PARTITIONS, maxRatePerPartition: 200 }).name("lines");
   const pairs = lines.flatMap((m) => m.value.split(" ")).map((w): [string, number] => [w, 1]);
   pairs
     .reduceByKey((a, b) => a + b)

@@ -56,20 +56,32 @@ export type KillStep = { point: string } | { afterMs: number };
 /**
  * Runs `job` again and again, one step of `plan` per run (crash point runs get
  * `DSTREAM_CRASH_AT` and a random `DSTREAM_CRASH_SKIP` of 0..2), then without kills, until a run
- * prints `done …`. Returns what each kill was and the rest of the `done` line.
+ * prints `done …`. `onRunning(i)` starts at run i's first commit, after any catch-up of the time
+ * it was down (a test feeds the job's input there, as a live stream would). Returns what each kill
+ * was and the rest of the `done` line.
  */
-export async function runUntilDone(job: string, env: Record<string, string>, plan: readonly KillStep[], random: () => number, timeoutMs: number): Promise<{ kills: string[]; done: string }> {
+export async function runUntilDone(
+  job: string,
+  env: Record<string, string>,
+  plan: readonly KillStep[],
+  random: () => number,
+  timeoutMs: number,
+  onRunning?: (run: number) => Promise<void>,
+): Promise<{ kills: string[]; done: string }> {
   const kills: string[] = [];
   const steps = [...plan];
-  for (let runsLeft = plan.length + 5; runsLeft > 0; runsLeft--) {
+  for (let run = 0; run < plan.length + 5; run++) {
+    let feeding: Promise<void> | undefined;
     const step = steps.shift();
     const runEnv = step !== undefined && "point" in step ? { ...env, DSTREAM_CRASH_AT: step.point, DSTREAM_CRASH_SKIP: String(Math.floor(random() * 3)) } : env;
     let done: string | undefined;
     const onLine = (line: string): void => {
       if (line.startsWith("done ")) done = line.slice(5);
+      if (line.startsWith("commit ") && onRunning !== undefined) feeding ??= onRunning(run);
     };
-    const run = await runChild(job, runEnv, step !== undefined && "afterMs" in step ? step.afterMs : undefined, onLine, timeoutMs);
-    if (run.killed) kills.push(run.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`);
+    const result = await runChild(job, runEnv, step !== undefined && "afterMs" in step ? step.afterMs : undefined, onLine, timeoutMs);
+    await feeding;
+    if (result.killed) kills.push(result.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`);
     if (done !== undefined) return { kills, done };
   }
   throw new Error(`job not done after ${plan.length + 5} runs; kills: ${kills.join("; ")}`);
