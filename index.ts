@@ -44,3 +44,5 @@ export type { JetStreamOptions, JetStreamMessage } from "./lib/sources/jetstream
 export type { PartitionRange } from "./lib/sources/jetstream/partition-range.js";
 export type { PostgresSinkOptions } from "./lib/sinks/postgres/postgres-options.js";
 export type { JetStreamSinkOptions } from "./lib/sinks/jetstream/jetstream-sink-options.js";
+export { DummySource, dummyLine } from "./lib/input/dummy-source.js";
+export type { DummySourceOptions } from "./lib/input/dummy-source.js";

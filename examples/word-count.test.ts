@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManualClock, StreamingContext } from "dstream";
 import { afterEach, describe, expect, it } from "vitest";
-import { dummyDigit } from "./dummy-source.js";
+import { dummyDigit } from "../lib/input/dummy-source.js";
 import { BATCH_QUERY, buildWordCount } from "./word-count.js";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
 

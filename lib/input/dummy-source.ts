@@ -5,7 +5,8 @@
  * `lastStoredOffset()`. So after `kill -9` the lines that were acknowledged are in the WAL, the
  * ones that were not are generated again, identically, and none is lost or counted twice.
  */
-import { Receiver, StreamingError } from "dstream";
+import { StreamingError } from "../../errors.js";
+import { Receiver } from "../receiver/receiver.js";
 
 /** The digit of line `i` (0-9): a 32-bit integer hash of `i` and `seed`, stable across runs. */
 export function dummyDigit(i: number, seed = 1): number {
