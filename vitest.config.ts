@@ -14,6 +14,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Each run gets its own TMPDIR and fails if a test leaves anything in it.
+    globalSetup: ["./lib/test-support/temp-root.ts"],
     reporters: ["default", "./lib/test-support/summary-reporter.ts"],
   },
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CheckpointStore } from "../../storage/checkpoint-store.js";
 import { FaultInjectingKv } from "../../storage/fault-kv.js";
 import { LevelKv } from "../../storage/level-kv.js";
@@ -8,10 +5,11 @@ import { ManualClock } from "../clock.js";
 import type { DStream } from "../dstream/internal.js";
 import { StreamingContext } from "../streaming-context.js";
 import type { Time } from "../time.js";
+import { tempDirSync } from "./temp-dirs.js";
 
-/** A fresh temporary checkpoint directory. */
+/** A fresh temporary checkpoint directory, removed when the test file ends (see {@link tempDirSync}). */
 export function tempCheckpointDir(prefix = "dstream-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDirSync(prefix);
 }
 
 /** Options of a StreamTest. */
