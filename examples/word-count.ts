@@ -6,20 +6,21 @@
  *
  *   npm start -- [--events-per-second 1000] [--checkpoint ./checkpoints/word-count] [--query-every 5] [--json-totals]
  *                [--ui-port 4040] [--no-ui]
+ *   npm start -- --help
  *
  * The live UI (Spark's Streaming tab, its REST API and /metrics) is served on 127.0.0.1 and its
  * URL printed at start.
  *
  * Type a SQL query on the terminal (e.g. `select * from word_totals order by total desc limit 3`)
  * and it answers it over the latest batch. Ctrl-C stops gracefully: what was received is processed
- * and committed first.
+ * and committed first, then it prints the last committed batch and the records this run committed.
  */
-import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
-import { Minutes, Seconds, StatusLine, StreamingContext, type DStream } from "dstream";
-import { DummySource } from "./dummy-source.js";
+import { createInterface, type Interface } from "node:readline";
+import { DummySource, Minutes, Seconds, StatusLine, StreamingContext, type DStream } from "dstream";
+import { CommittedBatches } from "./committed-batches.js";
 import { formatTable } from "./format-table.js";
 import { isMain, runMain } from "./run-main.js";
+import { parseWordCountArgs, WORD_COUNT_USAGE } from "./word-count-args.js";
 
 /** Options of {@link buildWordCount}. */
 export interface WordCountOptions {
@@ -69,30 +70,24 @@ export function buildWordCount(ssc: StreamingContext, lines: DStream<string>, op
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      "events-per-second": { type: "string", default: "1000" },
-      checkpoint: { type: "string", default: "./checkpoints/word-count" },
-      "query-every": { type: "string", default: "5" },
-      "json-totals": { type: "boolean", default: false },
-      "ui-port": { type: "string", default: "4040" },
-      "no-ui": { type: "boolean", default: false },
-    },
-  });
-  const rate = Number(values["events-per-second"]);
-  const queryEvery = Number(values["query-every"]);
-  if (!(rate > 0)) throw new RangeError(`--events-per-second expects a positive number; got ${values["events-per-second"]}`);
-  if (!Number.isInteger(queryEvery) || queryEvery < 0) throw new RangeError(`--query-every expects a whole number of batches; got ${values["query-every"]}`);
-  const uiPort = Number(values["ui-port"]);
-  if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new RangeError(`--ui-port expects a port number 0..65535; got ${values["ui-port"]}`);
-  const dir = values.checkpoint;
+  const parsed = parseWordCountArgs(process.argv.slice(2));
+  if (parsed.kind === "help") {
+    console.log(WORD_COUNT_USAGE);
+    return;
+  }
+  if (parsed.kind === "error") {
+    console.error(`error: ${parsed.message}\n\n${WORD_COUNT_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { eventsPerSecond, checkpoint: dir, queryEvery, jsonTotals, uiPort } = parsed.args;
 
   let status: StatusLine | undefined;
   const out = (line: string): void => (status ? status.log(line) : console.log(line));
   const ssc = await StreamingContext.getOrCreate(dir, () => {
-    const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: "word-count", stopGracefullyOnShutdown: true, ui: values["no-ui"] ? false : { port: uiPort } });
-    const lines = ssc.receiverStream(new DummySource(rate));
-    buildWordCount(ssc, lines, { out, queryEvery, jsonTotals: values["json-totals"] });
+    const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: "word-count", stopGracefullyOnShutdown: true, ui: uiPort === undefined ? false : { port: uiPort } });
+    const lines = ssc.receiverStream(new DummySource(eventsPerSecond));
+    buildWordCount(ssc, lines, { out, queryEvery, jsonTotals });
     ssc.remember(Minutes(1));
     return ssc;
   });
@@ -103,18 +98,27 @@ async function main(): Promise<void> {
   } else {
     out(`Starting fresh, checkpointing to ${dir}`);
   }
-  status = StatusLine.attach(ssc);
-  if (process.stdin.isTTY) answerQueries(ssc, out);
+  const committed = new CommittedBatches();
+  ssc.addStreamingListener(committed);
+  // SQL typed on a terminal goes through readline, which keeps the typed text below the output.
+  const prompt = process.stdin.isTTY && process.stdout.isTTY ? createInterface({ input: process.stdin, output: process.stdout, prompt: "sql> " }) : undefined;
+  status = StatusLine.attach(ssc, { prompt });
+  if (prompt !== undefined) answerQueries(ssc, prompt, out);
   await ssc.start();
   if (ssc.uiUrl !== undefined) out(`Live UI: ${ssc.uiUrl}`);
-  await ssc.awaitTermination();
-  status.clear();
+  try {
+    await ssc.awaitTermination();
+  } finally {
+    // Printed before the context re-raises the signal that stopped it (the process then exits).
+    status.clear();
+    prompt?.close();
+    console.log(committed.summary(dir));
+  }
 }
 
-/** Answers SQL typed on the terminal, over the latest batch of each table. */
-function answerQueries(ssc: StreamingContext, out: (line: string) => void): void {
+/** Answers SQL typed on the terminal, over the latest batch of each table; Ctrl-C stops the job. */
+function answerQueries(ssc: StreamingContext, rl: Interface, out: (line: string) => void): void {
   out("Type a SQL query, e.g. select * from word_totals order by total desc limit 3");
-  const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on("line", (query) => {
     if (query.trim() === "") return;
     try {
@@ -123,7 +127,9 @@ function answerQueries(ssc: StreamingContext, out: (line: string) => void): void
       out(`error: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
-  void ssc.awaitTermination().finally(() => rl.close()).catch(() => undefined);
+  // readline reads the terminal raw, so Ctrl-C arrives as a key: make it the signal it would be.
+  rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
+  rl.prompt();
 }
 
 if (isMain(import.meta.url)) runMain(main);

@@ -1,4 +1,7 @@
+import { createInterface } from "node:readline";
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { Screen } from "../test-support/screen.js";
 import type { BatchInfo } from "../listener.js";
 import { fitToWidth, formatDelay, formatStatus, statusFields } from "./status-format.js";
 import { StatusLine } from "./status-line.js";
@@ -77,3 +80,48 @@ describe("StatusLine", () => {
     expect(out.text).toBe("\r\x1b[2Kbatch 12:00:01Z #1…");
   });
 });
+
+describe("StatusLine with a readline prompt", () => {
+  it("keeps the prompt and the text being typed intact below the status line while output prints", async () => {
+    const screen = new Screen(100);
+    const input = new PassThrough();
+    const rl = createInterface({ input, output: screen, terminal: true, prompt: "sql> " });
+    try {
+      const status = new StatusLine(1000, () => 3, { out: screen, prompt: rl });
+      rl.on("line", (query) => status.log(`answer to ${query}`));
+      rl.prompt();
+      input.write("select * fr");
+      input.write("\x1b[D\x1b[D"); // the cursor two characters back, inside the typed text
+      await settle();
+      const typed = { row: screen.row, col: screen.col };
+      expect(screen.text()).toEqual(["sql> select * fr"]);
+
+      status.onBatchCompleted({ batchInfo: info() });
+      status.log("# events = 20000");
+      status.onBatchCompleted({ batchInfo: info({ numRecords: 10 }) });
+      expect(screen.text()).toEqual(["# events = 20000", "batch 12:00:01Z #2 | 10 rec/s | processing 35 ms | scheduling 0 ms | state 3 keys", "sql> select * fr"]);
+      // The cursor is still between "f" and "r"... two rows lower, and readline still holds the text.
+      expect({ row: screen.row, col: screen.col }).toEqual({ row: typed.row + 2, col: typed.col });
+      expect(rl.line).toBe("select * fr");
+
+      input.write("\x1b[C\x1b[Com t\r"); // end of line, finish the query, Enter
+      await settle();
+      expect(screen.text()).toEqual([
+        "# events = 20000",
+        "sql> select * from t",
+        "answer to select * from t",
+        "batch 12:00:01Z #2 | 10 rec/s | processing 35 ms | scheduling 0 ms | state 3 keys",
+        "sql>",
+      ]);
+      expect(screen.col).toBe(5);
+
+      status.clear();
+      expect(screen.text()).toEqual(["# events = 20000", "sql> select * from t", "answer to select * from t", ""]);
+    } finally {
+      rl.close();
+    }
+  });
+});
+
+/** Lets readline handle what was written to its input. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

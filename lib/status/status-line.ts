@@ -1,3 +1,4 @@
+import type { Interface } from "node:readline";
 import type { BatchInfo, StreamingListener } from "../listener.js";
 import type { StreamingContext } from "../streaming-context.js";
 import { fitToWidth, formatStatus, statusFields } from "./status-format.js";
@@ -15,10 +16,22 @@ export interface StatusLineOptions {
   out?: StatusOutput;
   /** Redraw one line in place; default: `out.isTTY`. Otherwise one plain log line per batch. */
   tty?: boolean;
+  /**
+   * A terminal readline interface writing to the same terminal (e.g. a SQL prompt). Its prompt
+   * and the text being typed stay on the row below the status line: every log line and status
+   * redraw clears both rows, prints, and draws them again with the typed text and the cursor
+   * where they were. Each line entered is echoed above, so the scrollback shows it before its
+   * answer. Ignored when not on a terminal.
+   */
+  prompt?: Interface;
 }
 
 // Carriage return, then erase the whole line (ANSI EL2).
 const ERASE = "\r\x1b[2K";
+// Carriage return, then erase from the cursor to the end of the screen (ANSI ED0).
+const ERASE_DOWN = "\r\x1b[0J";
+const up = (rows: number): string => (rows > 0 ? `\x1b[${rows}A` : "");
+const right = (cols: number): string => (cols > 0 ? `\x1b[${cols}C` : "");
 
 /**
  * A StreamingListener that shows the job's progress: batch time, records per second, processing
@@ -29,6 +42,7 @@ const ERASE = "\r\x1b[2K";
 export class StatusLine implements StreamingListener {
   private readonly out: StatusOutput;
   private readonly tty: boolean;
+  private readonly prompt: Interface | undefined;
   private current: string | undefined;
   private batches = 0;
 
@@ -46,12 +60,18 @@ export class StatusLine implements StreamingListener {
   ) {
     this.out = options.out ?? process.stdout;
     this.tty = options.tty ?? this.out.isTTY === true;
+    this.prompt = this.tty ? options.prompt : undefined;
+    // Registered before the application's own "line" listener, so the entered line is echoed
+    // above before its answer is printed.
+    this.prompt?.on("line", (line: string) => this.echoEntered(line));
   }
 
   onBatchCompleted(e: { batchInfo: BatchInfo }): void {
     this.batches++;
     const line = formatStatus(statusFields(e.batchInfo, this.batchDuration, this.stateKeys(), this.batches));
-    if (this.tty) {
+    if (this.prompt !== undefined) {
+      this.redrawWithPrompt(undefined, line);
+    } else if (this.tty) {
       this.current = line;
       this.out.write(ERASE + fitToWidth(line, this.out.columns));
     } else {
@@ -61,6 +81,10 @@ export class StatusLine implements StreamingListener {
 
   /** Writes `text` as its own line(s), keeping the status line below it on a terminal. */
   log(text: string): void {
+    if (this.prompt !== undefined) {
+      this.redrawWithPrompt(text, this.current);
+      return;
+    }
     if (!this.tty || this.current === undefined) {
       this.out.write(`${text}\n`);
       return;
@@ -70,8 +94,46 @@ export class StatusLine implements StreamingListener {
 
   /** Erases the status line (on a terminal), e.g. before the process exits. */
   clear(): void {
-    if (this.tty && this.current !== undefined) this.out.write(ERASE);
+    if (this.prompt !== undefined) this.out.write(this.toTopOfRows() + ERASE_DOWN);
+    else if (this.tty && this.current !== undefined) this.out.write(ERASE);
     this.current = undefined;
+  }
+
+  /**
+   * Clears the status row and the prompt rows, writes `above` (if any), the status line (if any)
+   * and the prompt with the text typed so far, and puts the cursor back where it was in that text.
+   * readline's own idea of the cursor row stays true, because the layout below the status line is
+   * the same as before.
+   */
+  private redrawWithPrompt(above: string | undefined, status: string | undefined): void {
+    const rl = this.prompt as Interface;
+    const columns = this.out.columns ?? 80;
+    let s = this.toTopOfRows() + ERASE_DOWN;
+    if (above !== undefined) s += `${above}\n`;
+    if (status !== undefined) s += `${fitToWidth(status, columns)}\n`;
+    this.current = status;
+    const typed = rl.getPrompt() + rl.line;
+    const cursor = rl.getCursorPos();
+    const lastRow = Math.floor(typed.length / columns);
+    // readline writes a space when the text ends exactly at the edge, so the terminal wraps.
+    s += typed + (typed.length > 0 && typed.length % columns === 0 ? " " : "");
+    s += `\r${up(lastRow - cursor.rows)}${right(cursor.cols)}`;
+    this.out.write(s);
+  }
+
+  /** Cursor movement from the cursor (somewhere in the prompt's rows) to the start of the status row. */
+  private toTopOfRows(): string {
+    const rl = this.prompt;
+    if (rl === undefined) return "\r";
+    return `\r${up(rl.getCursorPos().rows + (this.current !== undefined ? 1 : 0))}`;
+  }
+
+  /** After Enter, readline has moved below the entered line and emptied it: echo it above instead. */
+  private echoEntered(line: string): void {
+    const rl = this.prompt as Interface;
+    const rows = Math.floor((rl.getPrompt() + line).length / (this.out.columns ?? 80)) + 1;
+    this.out.write(up(rows));
+    this.redrawWithPrompt(rl.getPrompt() + line, this.current);
   }
 }
 
