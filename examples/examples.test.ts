@@ -9,7 +9,7 @@ import { buildStaticJoin } from "./static-join.js";
 import { buildWindowedCounts } from "./windowed-counts.js";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
-const WAIT = { timeout: 5000, interval: 10 };
+const WAIT = { timeout: 20_000, interval: 10 };
 const tempDir = tempDirs("dstream-examples-");
 let ssc: StreamingContext | undefined;
 afterEach(async () => {

@@ -77,7 +77,7 @@ function startJob(checkpoint: string): { child: ChildProcess; lines: string[]; e
 
 const totalsOf = (lines: string[]): Totals[] => lines.filter((l) => l.startsWith("TOTALS ")).map((l) => JSON.parse(l.slice(7)) as Totals);
 
-async function until(what: string, lines: string[], test: () => boolean, ms = 12_000): Promise<void> {
+async function until(what: string, lines: string[], test: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!test()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output:\n${lines.filter((l) => !l.startsWith("I am")).join("\n")}`);
@@ -126,5 +126,5 @@ describe("the main job (npm start) survives kill -9", () => {
       expect(t.counts).toEqual(expectedTotals(n));
       expect(Object.values(t.counts).reduce((a, b) => a + b, 0)).toBe(6 * n);
     }
-  }, 30_000);
+  }, 150_000);
 });

@@ -61,5 +61,5 @@ describe("graceful stop", () => {
       .flatMap((l) => l.split(":")[1]?.trim().split(",").filter(Boolean) ?? []);
     expect(records).toEqual(["1", "2", "3", "4", "5"]);
     expect(out).toContain("STOPPED");
-  }, 20_000);
+  }, 60_000);
 });

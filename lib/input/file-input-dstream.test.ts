@@ -6,7 +6,7 @@ import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
 import type { FileInputDStream, FileStreamOptions } from "./file-input-dstream.js";
 
-const WAIT = { timeout: 5000, interval: 10 };
+const WAIT = { timeout: 20_000, interval: 10 };
 
 let dir: string;
 let ssc: StreamingContext | undefined;

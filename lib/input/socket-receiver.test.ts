@@ -4,7 +4,7 @@ import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
 import { LineSplitter } from "./line-splitter.js";
 
-const WAIT = { timeout: 5000, interval: 5 };
+const WAIT = { timeout: 20_000, interval: 5 };
 
 let ssc: StreamingContext | undefined;
 let server: Server | undefined;

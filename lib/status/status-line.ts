@@ -107,7 +107,7 @@ export class StatusLine implements StreamingListener {
    */
   private redrawWithPrompt(above: string | undefined, status: string | undefined): void {
     const rl = this.prompt as Interface;
-    const columns = this.out.columns ?? 80;
+    const columns = this.columns();
     let s = this.toTopOfRows() + ERASE_DOWN;
     if (above !== undefined) s += `${above}\n`;
     if (status !== undefined) s += `${fitToWidth(status, columns)}\n`;
@@ -121,6 +121,12 @@ export class StatusLine implements StreamingListener {
     this.out.write(s);
   }
 
+  /** The terminal's width; unknown (0 on a terminal without a size) counts as endless, as readline does. */
+  private columns(): number {
+    const c = this.out.columns;
+    return c !== undefined && c > 0 ? c : Infinity;
+  }
+
   /** Cursor movement from the cursor (somewhere in the prompt's rows) to the start of the status row. */
   private toTopOfRows(): string {
     const rl = this.prompt;
@@ -131,7 +137,7 @@ export class StatusLine implements StreamingListener {
   /** After Enter, readline has moved below the entered line and emptied it: echo it above instead. */
   private echoEntered(line: string): void {
     const rl = this.prompt as Interface;
-    const rows = Math.floor((rl.getPrompt() + line).length / (this.out.columns ?? 80)) + 1;
+    const rows = Math.floor((rl.getPrompt() + line).length / this.columns()) + 1;
     this.out.write(up(rows));
     this.redrawWithPrompt(rl.getPrompt() + line, this.current);
   }
