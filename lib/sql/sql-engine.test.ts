@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCodes, SqlError, StreamingError } from "../../errors.js";
 import { RDD } from "../rdd/rdd.js";
 import { SqlEngine, sql } from "./sql-engine.js";
+import { isSingleStatement } from "./single-statement.js";
 import { TempTableRegistry, tempTables } from "./temp-tables.js";
 
 const wordCounts = (pairs: [string, number][]) => RDD.parallelize(pairs, 2);
@@ -127,5 +128,16 @@ describe("sql over registered temp tables", () => {
     engine.close();
     expect(engine.query("select count(*) c from t")).toEqual([{ c: 3 }]);
     expect(() => sql("select * from t")).toThrow(/no such table/);
+  });
+});
+
+describe("isSingleStatement", () => {
+  it("counts semicolons outside literals, quoted names and comments", () => {
+    for (const one of ["select 1", "select 1;", "select 1 ;  -- done", "select ';' a", `select 1 "x;y"`, "select 1 /* ; */", "select [a;b] from t", "select 'it''s; ok'", "select 1; /* c */ -- d"]) {
+      expect(isSingleStatement(one), one).toBe(true);
+    }
+    for (const two of ["select 1; select 2", "select 1;select 2;", "select ';'; drop table t", "select 1 -- c\n; x"]) {
+      expect(isSingleStatement(two), two).toBe(false);
+    }
   });
 });
