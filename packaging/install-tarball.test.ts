@@ -1,0 +1,69 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds through `prepare`), the tarball installed
+ * into a new project (from npm's cache when it can: --prefer-offline), imported by name, a job run
+ * on a ManualClock, SQL over its batch, and the `dstream` command through npx.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+import { tempDirs } from "../lib/test-support/temp-dirs.js";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const tempDir = tempDirs("dstream-pack-");
+
+/** Runs a command to its end; fails the test with its output if it exits non-zero. */
+function run(command: string, args: string[], cwd: string): string {
+  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+// What a user's project does with the package: three batches on a ManualClock, SQL on the last.
+const JOB = `
+import { DummySource, ManualClock, StreamingContext, StreamingError } from "dstream";
+const clock = new ManualClock();
+const ssc = new StreamingContext({ batchDuration: 1000, clock });
+const counts = ssc.queueStream([["a b", "a"], ["b"], ["c a"]])
+  .flatMap((l) => l.split(" ")).map((w) => [w, 1]).reduceByKey((x, y) => x + y);
+const batches = [];
+counts.foreachRDD((rdd, time) => {
+  batches.push([time, rdd.collect().sort()]);
+  rdd.registerTempTable("counts", ["word", "n"]);
+});
+await ssc.start();
+await clock.advance(3000);
+const sql = ssc.sql("select word, n from counts order by word");
+await ssc.stop();
+console.log(JSON.stringify({ batches, sql, dummy: typeof DummySource, coded: StreamingError.is(new Error("x")) }));
+`;
+
+it("packs a tarball of the library, its types, the CLI and README, which installs into a new project and works", async () => {
+  const work = await tempDir();
+  const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], repo)) as { filename: string; files: { path: string }[] }[];
+  const files = (packed?.files ?? []).map((f) => f.path).sort();
+  for (const f of ["README.md", "package.json", "bin/dstream.js", "dist/index.js", "dist/index.d.ts", "dist/bin/cli.js", "dist/lib/streaming-context.d.ts"]) {
+    expect(files).toContain(f);
+  }
+  // Nothing but those: no benchmarks, examples, tests, test helpers, fixtures, TypeScript sources or maps.
+  expect(files.filter((f) => !/^(README\.md|package\.json|bin\/dstream\.js|dist\/.+\.(js|d\.ts))$/.test(f))).toEqual([]);
+  expect(files.filter((f) => /(^|\/)(bench|examples|property-tests|test-support|fixtures)\/|\.test\.|storage-contract/.test(f))).toEqual([]);
+
+  const app = join(work, "app");
+  await mkdir(app);
+  await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, packed!.filename)], app);
+  await writeFile(join(app, "job.mjs"), JOB);
+
+  const result = JSON.parse(run(process.execPath, ["job.mjs"], app)) as { batches: [number, [string, number][]][]; sql: unknown[]; dummy: string; coded: boolean };
+  expect(result.batches).toEqual([
+    [1000, [["a", 2], ["b", 1]]],
+    [2000, [["b", 1]]],
+    [3000, [["a", 1], ["c", 1]]],
+  ]);
+  expect(result.sql).toEqual([{ word: "a", n: 1 }, { word: "c", n: 1 }]);
+  expect(result).toMatchObject({ dummy: "function", coded: false });
+
+  expect(run("npx", ["--no-install", "dstream", "--help"], app)).toMatch(/^usage: dstream inspect <checkpointDir> \[--json\]/);
+}, 300_000);
