@@ -397,13 +397,13 @@ export class StreamingContext {
     }
     this.state = "stopped";
     this.graph.stop();
-    this.removeSignalHandlers();
     if (active === this) active = undefined;
     let closeError: unknown;
     await this.session?.close().catch((e: unknown) => (closeError = e));
     // A failed job keeps its UI up (not holding the process) so its error can be read; stop() closes it.
     if (error !== undefined) this.ui?.keepForInspection();
     else await this.ui?.close();
+    this.removeSignalHandlers();
     if (error !== undefined) this.termination.reject(error);
     else if (closeError !== undefined) this.termination.reject(closeError);
     else this.termination.resolve();
@@ -420,13 +420,21 @@ export class StreamingContext {
 
   private installSignalHandlers(): void {
     if (!this.stopGracefullyOnShutdown) return;
+    let signalled = false;
     const handler = (signal: NodeJS.Signals): void => {
-      this.removeSignalHandlers();
-      void this.stop({ stopGracefully: true }).finally(() => process.kill(process.pid, signal));
+      // Ctrl-C reaches every process of the terminal's group and npm or tsx forward it again:
+      // repeats while the graceful stop drains are ignored, not a second, fatal signal.
+      if (signalled) return;
+      signalled = true;
+      void this.stop({ stopGracefully: true }).finally(() => {
+        this.removeSignalHandlers();
+        // Code awaiting termination runs (and prints) first; then the signal ends the process.
+        setImmediate(() => process.kill(process.pid, signal));
+      });
     };
     this.signalHandler = handler;
-    process.once("SIGTERM", handler);
-    process.once("SIGINT", handler);
+    process.on("SIGTERM", handler);
+    process.on("SIGINT", handler);
   }
 
   private removeSignalHandlers(): void {
