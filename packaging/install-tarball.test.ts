@@ -1,9 +1,11 @@
 /**
  * The package as a user gets it: `npm pack` (which builds through `prepare`), the tarball installed
  * into a new project (from npm's cache when it can: --prefer-offline), imported by name, a job run
- * on a ManualClock, SQL over its batch, and the `dstream` command through npx.
+ * on a ManualClock, SQL over its batch, the `dstream` command through npx, and the README's main
+ * snippet run as the README says (`npx tsx word-count.ts`, then Ctrl-C).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +13,8 @@ import { expect, it } from "vitest";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
+const readme = readFileSync(join(repo, "README.md"), "utf8");
+const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
 const tempDir = tempDirs("dstream-pack-");
 
 /** Runs a command to its end; fails the test with its output if it exits non-zero. */
@@ -53,7 +57,8 @@ it("packs a tarball of the library, its types, the CLI and README, which install
   const app = join(work, "app");
   await mkdir(app);
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, packed!.filename)], app);
+  // tsx too, as the README's "Use it in your project" does, for the snippet below.
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, packed!.filename), `tsx@${pkg.devDependencies.tsx}`], app);
   await writeFile(join(app, "job.mjs"), JOB);
 
   const result = JSON.parse(run(process.execPath, ["job.mjs"], app)) as { batches: [number, [string, number][]][]; sql: unknown[]; dummy: string; coded: boolean };
@@ -66,4 +71,39 @@ it("packs a tarball of the library, its types, the CLI and README, which install
   expect(result).toMatchObject({ dummy: "function", coded: false });
 
   expect(run("npx", ["--no-install", "dstream", "--help"], app)).toMatch(/^usage: dstream inspect <checkpointDir> \[--json\]/);
+
+  // The README's main snippet, exactly as written, stopped with Ctrl-C after two batches.
+  const snippet = /## The main job[^]*?```ts\n([^]*?)```/.exec(readme)?.[1];
+  expect(snippet).toContain('from "dstream"');
+  await writeFile(join(app, "word-count.ts"), snippet!);
+  const out = await runUntilInterrupted(app, ["npx", "tsx", "word-count.ts"], (text) => (text.match(/^# events = \d+$/gm) ?? []).length >= 2);
+  expect(out.stderr).toBe("");
+  const report = JSON.parse(run("npx", ["--no-install", "dstream", "inspect", "checkpoints/word-count", "--json"], app)) as { lastCommittedTime?: number; pendingBatches: number[] };
+  expect(report.lastCommittedTime).toBeGreaterThan(0);
+  expect(report.pendingBatches).toEqual([]);
 }, 300_000);
+
+/**
+ * Starts `command` in a process group of its own, as a terminal would, waits (up to a minute)
+ * until its output satisfies `ready`, then sends SIGINT to the whole group, as Ctrl-C does, and
+ * waits for it to end.
+ */
+async function runUntilInterrupted(cwd: string, [command, ...args]: string[], ready: (stdout: string) => boolean): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(command!, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const deadline = Date.now() + 60_000;
+  while (!ready(stdout)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      process.kill(-child.pid!, "SIGKILL");
+      throw new Error(`${command} ${args.join(" ")} did not get ready:\n${stdout}\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  process.kill(-child.pid!, "SIGINT");
+  await exited;
+  return { stdout, stderr };
+}
