@@ -6,6 +6,7 @@ import { ManualClock, StreamingContext } from "dstream";
 import { afterEach, describe, expect, it } from "vitest";
 import { dummyDigit } from "../lib/input/dummy-source.js";
 import { BATCH_QUERY, buildWordCount } from "./word-count.js";
+import { parseWordCountArgs, WORD_COUNT_USAGE } from "./word-count-args.js";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
@@ -114,6 +115,10 @@ describe("the main job (npm start) survives kill -9", () => {
     second.child.kill("SIGTERM"); // graceful: drains and commits, then exits
     await second.exited;
     expect(second.lines.join("\n")).toMatch(new RegExp(`Recovered from checkpoint ${checkpoint}: last committed batch \\d+`));
+    // A graceful stop says what it committed: the last batch is the last one the totals show.
+    const stopped = second.lines.find((l) => l.startsWith("stopped after batch "));
+    expect(stopped).toMatch(new RegExp(`^stopped after batch (\\d+) \\(\\S+Z\\), [\\d,]+ records committed in \\d+ batches by this run; checkpoint ${checkpoint}$`));
+    expect(Number(/batch (\d+)/.exec(stopped!)?.[1])).toBe(totalsOf(second.lines).at(-1)?.time);
     const after = totalsOf(second.lines);
 
     // Totals never go back: a batch the kill interrupted is re-run with the same input.
@@ -128,3 +133,43 @@ describe("the main job (npm start) survives kill -9", () => {
     }
   }, 150_000);
 });
+
+describe("the main job's command line", () => {
+  it("parses the options, answers --help, and says what is wrong with a bad command line", () => {
+    expect(parseWordCountArgs([])).toEqual({ kind: "run", args: { eventsPerSecond: 1000, checkpoint: "./checkpoints/word-count", queryEvery: 5, jsonTotals: false } });
+    expect(parseWordCountArgs(["--events-per-second", "20000", "--checkpoint", "/tmp/x", "--query-every", "0", "--json-totals"])).toEqual({
+      kind: "run",
+      args: { eventsPerSecond: 20000, checkpoint: "/tmp/x", queryEvery: 0, jsonTotals: true },
+    });
+    expect(parseWordCountArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseWordCountArgs(["-h"])).toEqual({ kind: "help" });
+    expect(parseWordCountArgs(["--bogus"])).toMatchObject({ kind: "error", message: expect.stringContaining("'--bogus'") });
+    expect(parseWordCountArgs(["stray"])).toMatchObject({ kind: "error", message: expect.stringContaining("stray") });
+    expect(parseWordCountArgs(["--checkpoint"])).toMatchObject({ kind: "error", message: expect.stringContaining("--checkpoint") });
+    expect(parseWordCountArgs(["--events-per-second=-5"])).toEqual({ kind: "error", message: '--events-per-second expects a positive number; got "-5"' });
+    expect(parseWordCountArgs(["--query-every", "1.5"])).toEqual({ kind: "error", message: '--query-every expects a whole number of batches (0: never); got "1.5"' });
+  });
+
+  it("as a process: --help prints the usage and exits 0; a bad flag prints the error and usage to stderr and exits 2, no stack trace", async () => {
+    const help = await runArgs(["--help"]);
+    expect(help).toEqual({ code: 0, stdout: `${WORD_COUNT_USAGE}\n`, stderr: "" });
+    const bad = await runArgs(["--bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/^error: Unknown option '--bogus'[^\n]*\n\nusage: npm start -- \[options\]/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
+
+/** Runs the `npm start` command with `args` (node with its flags, without npm) to its end. */
+async function runArgs(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const [, ...nodeArgs] = (pkg.scripts.start ?? "").split(" ");
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
