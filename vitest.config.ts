@@ -11,8 +11,9 @@ export default defineConfig({
     // after the rest (DSTREAM_SERIAL=1 vitest run), so no other test of the run sees the outage.
     include: process.env.DSTREAM_SERIAL === "1" ? ["**/*.serial.test.ts"] : ["**/*.test.ts"],
     exclude: ["node_modules/**", "dist/**", ...(process.env.DSTREAM_SERIAL === "1" ? [] : ["**/*.serial.test.ts"])],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Deadlines for a busy 2-core machine; tests wait on conditions, never on these.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
     pool: "forks",
     // Each run gets its own TMPDIR and fails if a test leaves anything in it.
     globalSetup: ["./lib/test-support/temp-root.ts"],

@@ -22,7 +22,8 @@ import { deep, prng, seedFor } from "./support/seed.js";
 const RECORDS = deep ? 20_000 : 4_000;
 const ROUNDS_OF_CRASH_POINTS = deep ? 3 : 1;
 const PARENT_KILLS = deep ? 40 : 8;
-const CHILD_TIMEOUT = 30_000;
+// Deadlines, not expectations: a child on a busy 2-core machine can take many seconds to start.
+const CHILD_TIMEOUT = 120_000;
 
 const root = mkdtempSync(join(tmpdir(), "dstream-sigkill-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,4 +95,4 @@ it(`a job SIGKILLed at crash points and at random moments keeps its sinks exactl
   const expected = expectedCounts(Array.from({ length: RECORDS }, (_, i) => i));
   expect(new Map(JSON.parse(done) as [string, number][])).toEqual(expected);
   expect(kills.length).toBeGreaterThanOrEqual(CRASH_POINTS.length);
-}, deep ? 900_000 : 120_000);
+}, deep ? 1_800_000 : 600_000);

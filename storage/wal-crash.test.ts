@@ -63,4 +63,4 @@ it(`keeps every acknowledged block whole across ${KILLS} SIGKILLs`, async () => 
     await store.close();
   }
   expect([...acked.values()].some((s) => s > 0)).toBe(true);
-}, 60_000);
+}, 300_000);
