@@ -55,7 +55,7 @@ function startJob(checkpoint: string): { child: ChildProcess; lines: string[]; e
   const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const [node, ...args] = (pkg.scripts.start ?? "").split(" ");
   expect(node).toBe("node");
-  const child = spawn(process.execPath, [...args, "--checkpoint", checkpoint, "--events-per-second", "20000", "--query-every", "0", "--json-totals"], {
+  const child = spawn(process.execPath, [...args, "--checkpoint", checkpoint, "--events-per-second", "20000", "--query-every", "0", "--json-totals", "--no-ui"], {
     cwd: repo,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -136,11 +136,13 @@ describe("the main job (npm start) survives kill -9", () => {
 
 describe("the main job's command line", () => {
   it("parses the options, answers --help, and says what is wrong with a bad command line", () => {
-    expect(parseWordCountArgs([])).toEqual({ kind: "run", args: { eventsPerSecond: 1000, checkpoint: "./checkpoints/word-count", queryEvery: 5, jsonTotals: false } });
-    expect(parseWordCountArgs(["--events-per-second", "20000", "--checkpoint", "/tmp/x", "--query-every", "0", "--json-totals"])).toEqual({
+    expect(parseWordCountArgs([])).toEqual({ kind: "run", args: { eventsPerSecond: 1000, checkpoint: "./checkpoints/word-count", queryEvery: 5, jsonTotals: false, uiPort: 4040 } });
+    expect(parseWordCountArgs(["--events-per-second", "20000", "--checkpoint", "/tmp/x", "--query-every", "0", "--json-totals", "--no-ui"])).toEqual({
       kind: "run",
-      args: { eventsPerSecond: 20000, checkpoint: "/tmp/x", queryEvery: 0, jsonTotals: true },
+      args: { eventsPerSecond: 20000, checkpoint: "/tmp/x", queryEvery: 0, jsonTotals: true, uiPort: undefined },
     });
+    expect(parseWordCountArgs(["--ui-port", "0"])).toMatchObject({ kind: "run", args: { uiPort: 0 } });
+    expect(parseWordCountArgs(["--ui-port", "70000"])).toEqual({ kind: "error", message: '--ui-port expects a port number 0..65535; got "70000"' });
     expect(parseWordCountArgs(["--help"])).toEqual({ kind: "help" });
     expect(parseWordCountArgs(["-h"])).toEqual({ kind: "help" });
     expect(parseWordCountArgs(["--bogus"])).toMatchObject({ kind: "error", message: expect.stringContaining("'--bogus'") });

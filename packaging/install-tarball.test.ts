@@ -50,8 +50,9 @@ it("packs a tarball of the library, its types, the CLI and README, which install
   for (const f of ["README.md", "package.json", "bin/dstream.js", "dist/index.js", "dist/index.d.ts", "dist/bin/cli.js", "dist/lib/streaming-context.d.ts"]) {
     expect(files).toContain(f);
   }
-  // Nothing but those: no benchmarks, examples, tests, test helpers, fixtures, TypeScript sources or maps.
-  expect(files.filter((f) => !/^(README\.md|package\.json|bin\/dstream\.js|dist\/.+\.(js|d\.ts))$/.test(f))).toEqual([]);
+  // Nothing but those and the live UI's static files: no benchmarks, examples, tests, test
+  // helpers, fixtures, TypeScript sources or maps.
+  expect(files.filter((f) => !/^(README\.md|package\.json|bin\/dstream\.js|dist\/.+\.(js|d\.ts)|dist\/lib\/ui\/static\/[^/]+)$/.test(f))).toEqual([]);
   expect(files.filter((f) => /(^|\/)(bench|examples|property-tests|test-support|fixtures)\/|\.test\.|storage-contract/.test(f))).toEqual([]);
 
   const app = join(work, "app");
