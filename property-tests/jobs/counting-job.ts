@@ -14,6 +14,7 @@ import { Receiver } from "../../lib/receiver/receiver.js";
 import { StreamingContext } from "../../lib/streaming-context.js";
 import { CRASH_POINTS, KillSwitchKv, type CrashPoint } from "./kill-switch-kv.js";
 import { chunkAt, keyOf } from "./numbered-source.js";
+import { reportUntilDone } from "./report-until-done.js";
 
 const dir = process.env.DSTREAM_JOB_DIR!;
 const out = process.env.DSTREAM_JOB_OUT!;
@@ -77,27 +78,4 @@ const ssc = await StreamingContext.getOrCreate(dir, () => {
   return s;
 });
 
-let finishing = false;
-ssc.addStreamingListener({
-  onBatchCompleted({ batchInfo }) {
-    const t = batchInfo.batchTime;
-    const n = latestTotal.get(t) ?? 0;
-    latestTotal.delete(t);
-    committedTotal = Math.max(committedTotal, n);
-    process.stdout.write(`commit ${t} ${n}\n`);
-    if (n === total && !finishing) {
-      finishing = true;
-      const state = ssc.graph.stateOperators[0]!.snapshot();
-      void ssc.stop().then(() => {
-        process.stdout.write(`done ${JSON.stringify(state)}\n`);
-        process.exit(0);
-      });
-    }
-  },
-});
-process.stdout.write(`started recovered=${ssc.recovered}\n`);
-await ssc.start();
-ssc.awaitTermination().catch((err: unknown) => {
-  process.stderr.write(`job failed: ${String(err)}\n`);
-  process.exit(1);
-});
+await reportUntilDone(ssc, latestTotal, total, { onCommit: (n) => void (committedTotal = Math.max(committedTotal, n)) });
