@@ -48,6 +48,10 @@ export const ErrorCodes = {
   SINK_FAILED: "DSTREAM_SINK_FAILED",
   /** The live UI could not listen on its host and port (every port tried was taken, or not allowed). */
   UI_UNAVAILABLE: "DSTREAM_UI_UNAVAILABLE",
+  /** A group member tried to write a partition another member has written since (it lost the lease). */
+  GROUP_FENCED: "DSTREAM_GROUP_FENCED",
+  /** The job uses something a group cannot run across processes (the message names it and why). */
+  GROUP_UNSUPPORTED: "DSTREAM_GROUP_UNSUPPORTED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

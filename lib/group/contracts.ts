@@ -1,0 +1,126 @@
+/**
+ * The pieces a group member (DESIGN.md §10) is built from, as interfaces: the coordinator (leases
+ * and membership in a JetStream KV bucket), the partition log (per-partition plans, commits and
+ * snapshots on JetStream, fenced by expected-last-subject-sequence) and the shuffle exchange
+ * (records of one stage for the partitions of the next, through JetStream subjects). The runtime
+ * (`group-runtime.ts`) drives them; each is tested on its own against a real NATS server.
+ */
+import type { Duration, Time } from "../time.js";
+
+/** What every member of a group must agree on, stored once in the group's KV bucket. */
+export interface GroupMeta {
+  /** Number of partitions of every partitioned stage (the jetStream inputs' `partitions`). */
+  partitions: number;
+  /** The batch grid: batches at zeroTime + k·batchDuration. */
+  zeroTime: Time;
+  batchDuration: Duration;
+  /** The job graph's fingerprint (DStreamGraph.fingerprint()): a member with other code is refused. */
+  fingerprint: unknown;
+  /** The key hash that maps a key to its partition (`hashKey(key) % partitions`); fixed per group. */
+  hash: "dstream-hashKey-v1";
+}
+
+/** One live member and the partitions it holds. */
+export interface MemberInfo {
+  id: string;
+  partitions: number[];
+}
+
+/** A change in what this member holds, reported by the coordinator. */
+export interface OwnershipChange {
+  gained: number[];
+  lost: number[];
+}
+
+/**
+ * Membership and partition leases (lib/group/coordinator.ts). `join` registers the member, agrees
+ * on the meta (the first member writes it; a later one with another fingerprint, partition count or
+ * batch duration is refused with DSTREAM_CHECKPOINT_MISMATCH and changes nothing), then takes
+ * leases in the background: a balanced, deterministic share of the partitions among the live
+ * members, taken with compare-and-set, renewed every leaseMs/3, expired by the server's time.
+ */
+export interface GroupCoordinator {
+  readonly memberId: string;
+  readonly meta: GroupMeta;
+  /** The partitions whose lease this member holds now (sorted). */
+  owned(): number[];
+  /**
+   * Called (synchronously, in order) whenever `owned()` changes: after a lease is taken, released,
+   * or found lost (renewal failed or lapsed). The runtime applies changes between batches.
+   */
+  onChange(listener: (change: OwnershipChange) => void): void;
+  /** The runtime found partition p fenced (its log had a newer writer): give its lease up now. */
+  lost(p: number): void;
+  /** Every live member and the partitions its leases hold, from the bucket. */
+  members(): Promise<MemberInfo[]>;
+  /** Releases every lease (so others take them at once) and deregisters. Idempotent. */
+  leave(): Promise<void>;
+}
+
+/** A batch's input and decisions for one partition, appended before the batch runs. */
+export interface PlanEntry {
+  kind: "plan";
+  time: Time;
+  /** Opaque to the log: per input stream id, the partition's range; per operator, its decision. */
+  plan: unknown;
+}
+
+/** A partition's commit of one batch: after it, the batch is done for this partition. */
+export interface CommitEntry {
+  kind: "commit";
+  time: Time;
+  /** Per stateful operator id, the partition's state delta (opaque to the log). */
+  deltas: Record<string, unknown>;
+}
+
+export type LogEntry = PlanEntry | CommitEntry;
+
+/** What a member reads when it takes a partition. */
+export interface PartitionHistory {
+  partition: number;
+  /** The newest snapshot: per operator id, the partition's whole state as of commit `time`. */
+  snapshot?: { time: Time; states: Record<string, unknown> };
+  /** Every entry after the snapshot (or from the start), in log order. */
+  entries: LogEntry[];
+}
+
+/**
+ * Per-partition log on JetStream (lib/group/partition-log.ts). Entries of partition p go to one
+ * subject; `append` publishes with Nats-Expected-Last-Subject-Sequence = the last sequence this
+ * instance read or wrote for p, so a member whose view is stale (it lost the partition) cannot
+ * append: it gets DSTREAM_GROUP_FENCED. Entries larger than the server's max payload go as chunks
+ * first (deterministic Msg-Ids); the entry message naming them is the atomic point.
+ */
+export interface PartitionLog {
+  /** Creates the group's streams if missing. */
+  ensure(): Promise<void>;
+  /** Reads p (newest snapshot + entries after it) and makes this instance p's writer. */
+  open(p: number): Promise<PartitionHistory>;
+  /** Appends to p (opened before); DSTREAM_GROUP_FENCED when another writer appended since. */
+  append(p: number, entry: LogEntry): Promise<void>;
+  /**
+   * Stores p's whole state as of its commit at `time` (appended before by this instance), then
+   * removes the log entries no snapshot or kept plan needs (keeps the previous snapshot too).
+   * Fenced like append.
+   */
+  snapshot(p: number, time: Time, states: Record<string, unknown>): Promise<void>;
+  /** Forgets p (no more appends through this instance until opened again). */
+  close(p: number): void;
+}
+
+/**
+ * Shuffle transport (lib/group/exchange.ts). Stage output of source partition p at batch t for
+ * target partition q is one message (chunked when large) on a subject naming (exchange, q, t, p),
+ * with Msg-Id `${exchangeId}:${p}:${q}:${t}`; an empty part is still published. A batch re-run
+ * publishes the same ids again (harmless: its content is the same by determinism).
+ */
+export interface ShuffleExchange {
+  ensure(): Promise<void>;
+  /** Publishes source partition `p`'s records at `time`, `parts[q]` for each target q (length = partitions). */
+  publish(exchangeId: string, p: number, time: Time, parts: readonly (readonly unknown[])[]): Promise<void>;
+  /**
+   * Waits until all sources 0..P-1 have published for (exchangeId, q, time), then returns their
+   * records concatenated in source order. Rejects with the signal's reason when aborted.
+   */
+  collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal): Promise<unknown[]>;
+}
