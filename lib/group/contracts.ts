@@ -71,6 +71,8 @@ export interface CommitEntry {
   time: Time;
   /** Per stateful operator id, the partition's state delta (opaque to the log). */
   deltas: Record<string, unknown>;
+  /** The member that committed it (for tools and tests: who held the partition when). */
+  member: string;
 }
 
 export type LogEntry = PlanEntry | CommitEntry;
