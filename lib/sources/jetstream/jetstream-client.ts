@@ -9,7 +9,7 @@
  * and `mem_storage` (2.9); publish with `Nats-Msg-Id` deduplication (2.2) and
  * `Nats-Expected-Last-Subject-Sequence` (2.3.1).
  */
-import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
+import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type NatsConnection, type StoredMsg, type StreamConfig } from "nats";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 
 /** A stream's sequence bounds and deduplication window. */
@@ -224,13 +224,18 @@ export class JetStreamClient {
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
-  /** Creates a stream (or updates it to `config`); for examples, tests and tools. */
-  async ensureStream(config: { name: string; subjects: string[]; duplicateWindowMs?: number; maxMsgs?: number; storage?: "file" | "memory" }): Promise<void> {
+  /**
+   * Creates a stream (or updates it to `config`); for examples, tests, tools and group streams.
+   * `allowDirect` lets {@link directGetLast}/{@link directGet} read it; `maxAgeMs` expires messages.
+   */
+  async ensureStream(config: { name: string; subjects: string[]; duplicateWindowMs?: number; maxMsgs?: number; storage?: "file" | "memory"; allowDirect?: boolean; maxAgeMs?: number }): Promise<void> {
     const { jsm } = await this.conn(`create stream ${config.name}`);
     const cfg: Partial<StreamConfig> = { name: config.name, subjects: config.subjects };
     if (config.duplicateWindowMs !== undefined) cfg.duplicate_window = nanos(config.duplicateWindowMs);
     if (config.maxMsgs !== undefined) cfg.max_msgs = config.maxMsgs;
     if (config.storage === "memory") cfg.storage = "memory" as StreamConfig["storage"];
+    if (config.allowDirect !== undefined) cfg.allow_direct = config.allowDirect;
+    if (config.maxAgeMs !== undefined) cfg.max_age = nanos(config.maxAgeMs);
     try {
       await jsm.streams.add(cfg);
     } catch (err) {
@@ -250,6 +255,62 @@ export class JetStreamClient {
     return (await this.readRange(stream, subject, 0, Number.MAX_SAFE_INTEGER)).messages;
   }
 
+  // ---- group log and exchange (lib/group/partition-log.ts, lib/group/exchange.ts) ----
+
+  /**
+   * The newest message on `subject` (an exact subject), or undefined when the stream holds none:
+   * one direct get, answered by any replica without a consumer (the stream needs `allowDirect`).
+   */
+  async directGetLast(stream: string, subject: string): Promise<RawMessage | undefined> {
+    const { jsm } = await this.conn(`direct get last ${subject}`);
+    return directMessage(() => direct(jsm).getMessage(stream, { last_by_subj: subject }), `cannot read the last message on ${subject} from JetStream stream "${stream}" (was it created with allow_direct?)`);
+  }
+
+  /** The message with stream sequence `seq`, or undefined when the stream does not hold it (direct get). */
+  async directGet(stream: string, seq: number): Promise<RawMessage | undefined> {
+    const { jsm } = await this.conn(`direct get ${stream}#${seq}`);
+    return directMessage(() => direct(jsm).getMessage(stream, { seq }), `cannot read sequence ${seq} from JetStream stream "${stream}" (was it created with allow_direct?)`);
+  }
+
+  /**
+   * Publishes only if `subject`'s last message has sequence `expectedLastSubjectSequence` (0: the
+   * subject holds none). Returns the ack, or undefined when the server refused because the
+   * subject has a newer message (someone else wrote it): the fence of a partition log.
+   */
+  async publishIfLast(subject: string, data: Uint8Array, expectedLastSubjectSequence: number, options: Omit<PublishOptions, "expectedLastSubjectSequence"> = {}): Promise<PublishAck | undefined> {
+    try {
+      return await this.publish(subject, data, { ...options, expectedLastSubjectSequence });
+    } catch (err) {
+      // JSStreamWrongLastSequenceErr: err_code 10071, "wrong last sequence: <seq>".
+      const api = (err as { api_error?: { err_code?: number } }).api_error;
+      if (api?.err_code === 10071 || /wrong last sequence/i.test(String((err as Error)?.message))) return undefined;
+      throw unavailable(`cannot publish to ${subject}`, err);
+    }
+  }
+
+  /**
+   * Removes the messages on `subject` with a sequence below `keepFromSeq` (a purge filtered on the
+   * subject); returns how many were removed.
+   */
+  async purgeSubjectBelow(stream: string, subject: string, keepFromSeq: number): Promise<number> {
+    const { jsm } = await this.conn(`purge ${subject}`);
+    try {
+      return (await jsm.streams.purge(stream, { filter: subject, seq: keepFromSeq })).purged;
+    } catch (err) {
+      throw unavailable(`cannot purge ${subject} below sequence ${keepFromSeq} in JetStream stream "${stream}"`, err);
+    }
+  }
+
+  /** Keeps only the newest `keep` messages on `subject`; returns how many were removed. */
+  async purgeSubjectKeeping(stream: string, subject: string, keep: number): Promise<number> {
+    const { jsm } = await this.conn(`purge ${subject}`);
+    try {
+      return (await jsm.streams.purge(stream, { filter: subject, keep })).purged;
+    } catch (err) {
+      throw unavailable(`cannot purge ${subject} down to its last ${keep} messages in JetStream stream "${stream}"`, err);
+    }
+  }
+
   /** Drops this reference; the last one closes the connection. Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;
@@ -260,6 +321,30 @@ export class JetStreamClient {
     await conn?.nc.drain().catch(() => conn.nc.close());
   }
 }
+
+/**
+ * The manager's direct-get API: present on nats 2.29's manager (`jsm.direct`), though its type
+ * (DirectStreamAPI) is not exported; the query shapes used here are the server's (2.9).
+ */
+function direct(jsm: JetStreamManager): { getMessage(stream: string, query: { last_by_subj: string } | { seq: number }): Promise<StoredMsg> } {
+  return (jsm as JetStreamManager & { direct: ReturnType<typeof direct> }).direct;
+}
+
+/** A direct get's message, undefined for the server's 404 (no such message). */
+async function directMessage(get: () => Promise<StoredMsg>, what: string): Promise<RawMessage | undefined> {
+  try {
+    const m = await get();
+    const headers = headersOf(m.header);
+    // The direct get's own headers (Nats-Stream, Nats-Sequence, ...) are not the message's.
+    if (headers !== undefined) for (const k of Object.keys(headers)) if (DIRECT_HEADERS.has(k)) delete headers[k];
+    return { subject: m.subject, seq: m.seq, data: m.data, timestamp: m.time.getTime(), headers: headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined };
+  } catch (err) {
+    if ((err as { code?: string }).code === "404") return undefined;
+    throw unavailable(what, err);
+  }
+}
+
+const DIRECT_HEADERS = new Set(["Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp", "Nats-Last-Sequence"]);
 
 function headersOf(h: { keys(): string[]; get(k: string): string } | undefined): Record<string, string> | undefined {
   if (h === undefined) return undefined;
