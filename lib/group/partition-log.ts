@@ -111,7 +111,7 @@ class JetStreamPartitionLog implements PartitionLog {
       if (attempt === OPEN_ATTEMPTS) {
         throw new StorageError(
           ErrorCodes.STORAGE_CORRUPT,
-          `partition log of group "${this.group}", partition ${p}: the entries after its newest snapshot kept disappearing while being read (${OPEN_ATTEMPTS} attempts). ` +
+          `partition log of group "${this.group}", partition ${p}: newer snapshots (and their purges) kept replacing what was being read (${OPEN_ATTEMPTS} attempts). ` +
             "Another member is writing and purging this partition: check that only one group member holds its lease, or that nothing else purges stream " +
             `"${this.stream}".`,
           { key: this.subject("log", p) },
@@ -143,6 +143,9 @@ class JetStreamPartitionLog implements PartitionLog {
       if (messages.at(-1)?.seq !== fence) return undefined;
     }
     const entries = await Promise.all(messages.map(async (m) => (await decodeChunked(this.client, this.stream, this.subject("chunk", p), m, this.what(p, `entry at stream sequence ${m.seq}`))) as LogEntry));
+    // A newer snapshot written meanwhile may have purged entries in the middle of what was read
+    // (retention follows each snapshot); with the same newest snapshot, nothing read was purged.
+    if ((await this.client.directGetLast(this.stream, this.subject("snap", p)))?.seq !== snapMsg?.seq) return undefined;
     const commits = new Map<Time, number>();
     entries.forEach((e, i) => {
       if (e.kind === "commit") commits.set(e.time, messages[i]!.seq);
