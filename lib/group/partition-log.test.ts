@@ -30,7 +30,7 @@ async function setup(options: Partial<PartitionLogOptions> = {}) {
 }
 
 const plan = (time: number, plan: unknown = { range: [time, time + 1] }): LogEntry => ({ kind: "plan", time, plan });
-const commit = (time: number, deltas: Record<string, unknown> = { op1: { [`k${time}`]: time } }): LogEntry => ({ kind: "commit", time, deltas });
+const commit = (time: number, deltas: Record<string, unknown> = { op1: { [`k${time}`]: time } }, member = "m1"): LogEntry => ({ kind: "commit", time, deltas, member });
 
 describe.skipIf(!nats)("partitionLog on JetStream", () => {
   it("open of an empty partition, appends, reopen: the same entries in order; partitions are separate", async () => {
