@@ -63,6 +63,16 @@ export class DStreamGraph {
     return out;
   }
 
+  /** Every stream in creation order: a stream's dependencies always come before it. */
+  get streamsInOrder(): readonly DStream<unknown>[] {
+    return this.streams;
+  }
+
+  /** Forgets every generated RDD (a group member whose partitions changed: cached batches lack the new ones). */
+  forgetGenerated(): void {
+    for (const s of this.streams) s.forgetGenerated();
+  }
+
   addInputStream(stream: InputDStream<unknown>): number {
     this.inputStreams.push(stream);
     return this.inputStreams.length - 1;

@@ -24,6 +24,9 @@ import { requirePositiveDuration, type Duration, type Time } from "./time.js";
 import { LiveUi, resolveUiOptions, type UiOptions } from "./ui/live-ui.js";
 import { JetStreamInputDStream } from "./sources/jetstream/jetstream-input-dstream.js";
 import type { JetStreamMessage, JetStreamOptions } from "./sources/jetstream/jetstream-options.js";
+import type { GroupBatchView, GroupHandle } from "./group/contracts.js";
+import { resolveGroupOptions, type GroupOptions, type ResolvedGroupOptions } from "./group/group-options.js";
+import { GroupRuntime } from "./group/group-runtime.js";
 
 /** Options of a StreamingContext. */
 export interface StreamingContextOptions {
@@ -50,6 +53,11 @@ export interface StreamingContextOptions {
   ui?: false | UiOptions;
   /** Spark's PID rate estimator bounds each input's rate (never above its maxRate); default false. */
   backpressure?: boolean | BackpressureOptions;
+  /**
+   * Run as one member of a group of processes (DESIGN.md §10): members with the same name divide
+   * the partitions of the jetStream inputs; state, shuffles and commits live in JetStream.
+   */
+  group?: GroupOptions;
 }
 
 type ContextState = "initialized" | "active" | "stopped";
@@ -74,6 +82,11 @@ export class StreamingContext {
   /** Per-input rate limits, when `backpressure` is on. */
   readonly backpressure: Backpressure | undefined;
   private readonly ui: LiveUi | undefined;
+  /** The `group` option, validated; undefined when the job runs alone. */
+  readonly groupOptions: ResolvedGroupOptions | undefined;
+  /** @internal In a group: the partition count, known once the job starts. */
+  groupPartitions: number | undefined;
+  private groupMember: GroupRuntime | undefined;
   private state: ContextState = "initialized";
   private dir: string | undefined;
   private session: CheckpointSession | undefined;
@@ -97,6 +110,7 @@ export class StreamingContext {
     this.receiverMaxRestarts = requireRestarts(options.receiverMaxRestarts ?? DEFAULT_RECEIVER_MAX_RESTARTS);
     this.checkpointOptions = { ...options.checkpointOptions };
     this.graph = new DStreamGraph(this.batchDuration);
+    this.groupOptions = resolveGroupOptions(options.group);
     // Before the UI's listener: the UI then shows the rate set by the batch it reports.
     this.backpressure = Backpressure.fromOption(options.backpressure, this.batchDuration);
     if (this.backpressure !== undefined) this.listenerBus.add(this.backpressure);
@@ -127,6 +141,16 @@ export class StreamingContext {
   /** The URL of the live UI once started (`ui` option), e.g. `http://127.0.0.1:4040/`. */
   get uiUrl(): string | undefined {
     return this.ui?.url;
+  }
+
+  /** In a group: this member, its partitions and the group's members (once started). */
+  get group(): GroupHandle | undefined {
+    return this.groupMember;
+  }
+
+  /** @internal In a group: the running batch's partitions; read by operators while a batch runs. */
+  get groupRuntime(): GroupBatchView | undefined {
+    return this.groupMember;
   }
 
   /** The open checkpoint session, once getOrCreate or start() has opened it. */
@@ -248,6 +272,7 @@ export class StreamingContext {
     }
     active = this;
     this.state = "active";
+    if (this.groupOptions !== undefined) return this.startMember(this.groupOptions);
     let pending: PendingBatch[];
     try {
       // As in Spark, a start that fails leaves the context stopped: its checkpoint closed (the
@@ -283,6 +308,25 @@ export class StreamingContext {
       await this.fail(err);
       throw err;
     }
+  }
+
+  /** start() in a group: join, then the member runs batches for the partitions it holds. */
+  private async startMember(options: ResolvedGroupOptions): Promise<void> {
+    try {
+      // The group's log is the checkpoint: stateful operators need no directory.
+      this.graph.validate(true);
+      const member = new GroupRuntime(this, options, { onError: (err: unknown) => void this.fail(err) });
+      this.groupMember = member;
+      await member.join();
+      await this.ui?.listen();
+    } catch (err) {
+      await this.fail(err);
+      throw err;
+    }
+    if (this.stopping !== undefined) return this.startInterrupted();
+    this.installSignalHandlers();
+    this.listenerBus.post("onStreamingStarted", { time: this.clock.now() });
+    this.groupMember.run();
   }
 
   private async startInterrupted(): Promise<void> {
@@ -362,6 +406,8 @@ export class StreamingContext {
   static async getOrCreate(checkpointDir: string, setup: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
     if (typeof checkpointDir !== "string" || checkpointDir.length === 0) throw new TypeError(`getOrCreate(checkpointDir, setup) expects a directory path; got ${String(checkpointDir)}`);
     const ssc = await callSetup(setup);
+    // A group keeps its state in JetStream (DESIGN.md §10): the directory holds nothing.
+    if (ssc.groupOptions !== undefined) return ssc;
     ssc.checkpoint(checkpointDir);
     try {
       ssc.session = await openCheckpointSession(checkpointDir, ssc.graph, ssc.checkpointOptions);
@@ -389,10 +435,13 @@ export class StreamingContext {
     this.failure = error;
     const inputs = this.graph.inputStreams;
     if (error === undefined) {
+      // A member finishes its batch before the inputs it reads from close.
+      await this.groupMember?.stop(graceful);
       for (const input of inputs) await input.stopInput(graceful);
       await this.scheduler?.stop(graceful);
     } else {
       await this.scheduler?.stop(false);
+      await this.groupMember?.stop().catch(() => undefined);
       for (const input of inputs) await input.stopInput(false).catch(() => undefined);
     }
     this.state = "stopped";

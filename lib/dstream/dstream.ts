@@ -8,7 +8,11 @@ import { saveToPostgres } from "../sinks/postgres/save-to-postgres.js";
 import type { PostgresSinkOptions } from "../sinks/postgres/postgres-options.js";
 import {
   CountedDStream,
+  ExchangeDStream,
   FilteredDStream,
+  PerBatchDStream,
+  isKeyPartitioned,
+  markKeyPartitioned,
   FlatMappedDStream,
   ForEachDStream,
   GlommedDStream,
@@ -169,6 +173,11 @@ export abstract class DStream<T> {
     this.generated.set(time, rdd);
   }
 
+  /** Forgets every generated RDD of this stream (see DStreamGraph.forgetGenerated). */
+  forgetGenerated(): void {
+    this.generated.clear();
+  }
+
   /** Forgets RDDs older than the remember duration, here and in the dependencies. */
   clearMetadata(time: Time): void {
     const keepAfter = time - (this.remembered ?? this.slideDuration);
@@ -209,7 +218,8 @@ export abstract class DStream<T> {
 
   /** Keeps the records for which `f` is true. */
   filter(f: (x: T) => boolean): DStream<T> {
-    return new FilteredDStream(this, f);
+    const out = new FilteredDStream(this, f);
+    return isKeyPartitioned(this) ? markKeyPartitioned(out) : out;
   }
 
   /** Applies `f` to each partition of each batch. */
@@ -234,6 +244,8 @@ export abstract class DStream<T> {
 
   /** The number of records of each batch; 0 for an empty batch. */
   count(): DStream<number> {
+    // In a group, every partition's count goes to partition 0's member, which adds them up.
+    if (this.ssc.groupOptions !== undefined) return this.ssc.graph.composite(() => gathered(this.mapPartitions((it) => [countOf(it)]), add));
     return new CountedDStream(this);
   }
 
@@ -244,6 +256,11 @@ export abstract class DStream<T> {
 
   /** One record per non-empty batch: the reduction of its records. */
   reduce(f: (a: T, b: T) => T): DStream<T> {
+    // In a group, every partition's reduction goes to partition 0's member, which reduces them.
+    if (this.ssc.groupOptions !== undefined) {
+      checkFunction(f, "reduce(f)");
+      return this.ssc.graph.composite(() => gathered(this.mapPartitions((it) => reducePartition(it, f)), f));
+    }
     return new ReducedDStream(this, f);
   }
 
@@ -261,7 +278,9 @@ export abstract class DStream<T> {
 
   /** Every record of the last `windowDuration`, every `slideDuration` (default: this stream's slide). */
   window(windowDuration: Duration, slideDuration: Duration = this.slideDuration): DStream<T> {
-    return new WindowedDStream(this, windowDuration, slideDuration);
+    const out = new WindowedDStream(this, windowDuration, slideDuration);
+    // A window moves no record between partitions.
+    return isKeyPartitioned(this) ? markKeyPartitioned(out) : out;
   }
 
   /** Reduces the records of each window; with `invF`, incrementally (needs a checkpoint directory). */
@@ -473,4 +492,36 @@ function add(a: number, b: number): number {
 
 function subtract(a: number, b: number): number {
   return a - b;
+}
+
+function countOf(it: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of it) n++;
+  return n;
+}
+
+/** The reduction of one partition: one record, or none when the partition is empty. */
+function reducePartition<T>(it: Iterable<T>, f: (a: T, b: T) => T): T[] {
+  let seen = false;
+  let acc: T | undefined;
+  for (const x of it) {
+    acc = seen ? f(acc as T, x) : x;
+    seen = true;
+  }
+  return seen ? [acc as T] : [];
+}
+
+/**
+ * In a group: the partial results of every partition (`partials`, one record or none per
+ * partition) sent to partition 0 (a JetStream exchange) and reduced there with `f`. The result
+ * has the group's partitions, its record in partition 0, so that sinks write it once.
+ */
+function gathered<T>(partials: DStream<T>, f: (a: T, b: T) => T): DStream<T> {
+  const reduced = new ReducedDStream(new ExchangeDStream(partials, "single"), f);
+  const ssc = partials.ssc;
+  return new PerBatchDStream(reduced, (rdd) => {
+    const parts: T[][] = Array.from({ length: ssc.groupPartitions ?? 1 }, () => []);
+    parts[0] = rdd.collect();
+    return RDD.fromPartitions(parts);
+  });
 }

@@ -17,5 +17,6 @@ export * from "./state-dstream.js";
 export * from "./state.js";
 export * from "./map-with-state.js";
 export * from "./reduced-windowed.js";
+export * from "./exchange.js";
 export * as pairFunctions from "./pair-functions.js";
 export * from "../event-time/internal.js";

@@ -1,7 +1,8 @@
 import { KeyMap } from "../rdd/key-map.js";
 import { RDD } from "../rdd/rdd.js";
 import type { Duration, Time } from "../time.js";
-import { DStream, KeyedState, initialEntries, type KeyedDelta, type StateOperator } from "./internal.js";
+import { hashKey } from "../rdd/partitioner.js";
+import { DStream, KeyedState, PartitionedKeyedStates, forEachInGroupPartition, initialEntries, type KeyedDelta, type PartitionedStateOperator } from "./internal.js";
 import { checkStateValue } from "./plain-state.js";
 
 /** The update function of updateStateByKey; undefined removes the key. */
@@ -12,10 +13,14 @@ export type UpdateFunction<K, V, S> = (values: V[], state: S | undefined, key: K
  * when the batch has none for it) and for every new key; the output is the whole state.
  * Keys with state come first, in state order, then new keys in order of arrival.
  */
-export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOperator {
+export class StateDStream<K, V, S> extends DStream<[K, S]> implements PartitionedStateOperator {
   private committedThrough: Time | undefined;
   private readonly state = new KeyedState<K, S>();
   private pendingInitial: [K, S][] | undefined;
+  /** In a group: the state of each partition this member holds (`state` is unused). */
+  private readonly partStates = new PartitionedKeyedStates<K, S>();
+  /** In a group: the initial state, whose keys enter each partition when it first starts. */
+  private readonly initial: [K, S][] | undefined;
 
   constructor(
     readonly parent: DStream<[K, V]>,
@@ -24,6 +29,7 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
   ) {
     super(parent.ssc);
     this.pendingInitial = initial;
+    this.initial = initial;
     parent.ssc.graph.addStateOperator(this);
   }
 
@@ -40,23 +46,40 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
   }
 
   get size(): number {
-    return this.state.size;
+    return this.ssc.groupRuntime === undefined ? this.state.size : this.partStates.size;
   }
 
   compute(time: Time): RDD<[K, S]> | undefined {
+    const group = this.ssc.groupRuntime;
+    if (group !== undefined) {
+      // A group member advances only the partitions of the running batch; each is a state of its own.
+      const rdd = this.parent.getOrCompute(time);
+      const out: [K, S][][] = Array.from({ length: group.partitions }, () => []);
+      for (const p of group.active) {
+        const state = this.partStates.of(p);
+        this.step(state, (fn) => rdd !== undefined && forEachInGroupPartition(rdd, p, group.partitions, fn), time);
+        out[p] = state.snapshot();
+      }
+      return RDD.fromPartitions(out);
+    }
     // State already holds this batch: computing it again would apply it twice.
     if (this.committedThrough !== undefined && time <= this.committedThrough) return undefined;
     this.applyInitial();
-    const grouped = new KeyMap<K, V[]>();
     const rdd = this.parent.getOrCompute(time);
-    rdd?.forEachRecord(([k, v]) => {
+    this.step(this.state, (fn) => rdd?.forEachRecord(fn), time);
+    return RDD.fromPartitions([this.state.snapshot()]);
+  }
+
+  /** Runs the update function over `state` and the batch's records (`forEach`). */
+  private step(state: KeyedState<K, S>, forEach: (fn: (kv: [K, V]) => void) => void, time: Time): void {
+    const grouped = new KeyMap<K, V[]>();
+    forEach(([k, v]) => {
       const values = grouped.get(k);
       if (values === undefined) grouped.set(k, [v]);
       else values.push(v);
     });
     // Keys new to the state are found before any update runs: a key removed by its update this
     // batch is not new. Updating or deleting entries while iterating a Map is safe in JS.
-    const state = this.state;
     const fresh: [K, V[]][] = [];
     for (const entry of grouped.entries()) if (!state.has(entry[0])) fresh.push(entry);
     // forEach, not entries(): no [k, v] array per key, and at 1M keys every per-key cost counts.
@@ -71,16 +94,13 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
         state.set(k, next);
       }
     });
-    for (const [k, values] of fresh) this.apply(k, values, undefined, time);
-    return RDD.fromPartitions([state.snapshot()]);
-  }
-
-  private apply(k: K, values: V[], s: S | undefined, time: Time): void {
-    const next = this.update(values, s, k, time);
-    if (next === undefined) this.state.delete(k);
-    else {
-      checkStateValue(next, k, "updateStateByKey");
-      this.state.set(k, next);
+    for (const [k, values] of fresh) {
+      const next = update(values, undefined, k, time);
+      if (next === undefined) state.delete(k);
+      else {
+        checkStateValue(next, k, "updateStateByKey");
+        state.set(k, next);
+      }
     }
   }
 
@@ -105,5 +125,28 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements StateOpera
     this.committedThrough = committedThrough;
     this.pendingInitial = undefined;
     this.state.restore(snapshot as [K, S][] | undefined, deltas as KeyedDelta<K, S>[]);
+  }
+
+  takePartitionDelta(p: number): KeyedDelta<K, S> | undefined {
+    return this.partStates.takeDelta(p);
+  }
+
+  partitionSnapshot(p: number): [K, S][] {
+    return this.partStates.snapshot(p);
+  }
+
+  restorePartition(p: number, snapshot: unknown, deltas: readonly unknown[], fresh: boolean): void {
+    const state = this.partStates.restore(p, snapshot, deltas);
+    if (!fresh || this.initial === undefined) return;
+    const partitions = this.ssc.groupPartitions as number;
+    for (const [k, s] of this.initial) {
+      if (hashKey(k) % partitions !== p) continue;
+      checkStateValue(s, k, "updateStateByKey initial state");
+      state.set(k, s);
+    }
+  }
+
+  dropPartition(p: number): void {
+    this.partStates.drop(p);
   }
 }

@@ -145,3 +145,64 @@ export class KeyedState<K, V> {
     this.readded = new KeyMap<K, true>();
   }
 }
+
+/**
+ * A stateful operator in a group (DESIGN.md §10): it holds one keyed state per group partition
+ * the member holds, advances only the partitions of the running batch, and commits, snapshots and
+ * restores each partition on its own (a partition moves between members with its state).
+ */
+export interface PartitionedStateOperator extends StateOperator {
+  /** Partition p's changes since its last delta; undefined when none. */
+  takePartitionDelta(p: number): unknown;
+  /** Partition p's whole state as one plain value. */
+  partitionSnapshot(p: number): unknown;
+  /**
+   * Replaces partition p's state with `snapshot` plus `deltas` in order. `fresh`: the partition has
+   * never committed a batch, so the operator's initial state (its keys of partition p) goes in.
+   */
+  restorePartition(p: number, snapshot: unknown, deltas: readonly unknown[], fresh: boolean): void;
+  /** Forgets partition p (another member holds it now). */
+  dropPartition(p: number): void;
+}
+
+export function isPartitionedStateOperator(x: unknown): x is PartitionedStateOperator {
+  return isStateOperator(x) && typeof (x as PartitionedStateOperator).restorePartition === "function";
+}
+
+/** One KeyedState per group partition, for a PartitionedStateOperator. */
+export class PartitionedKeyedStates<K, V> {
+  private readonly parts = new Map<number, KeyedState<K, V>>();
+
+  /** Keys held over every partition. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.parts.values()) n += s.size;
+    return n;
+  }
+
+  /** Partition p's state (empty when new). */
+  of(p: number): KeyedState<K, V> {
+    let s = this.parts.get(p);
+    if (s === undefined) this.parts.set(p, (s = new KeyedState<K, V>()));
+    return s;
+  }
+
+  takeDelta(p: number): KeyedDelta<K, V> | undefined {
+    return this.parts.get(p)?.takeDelta();
+  }
+
+  snapshot(p: number): [K, V][] {
+    return this.parts.get(p)?.snapshot() ?? [];
+  }
+
+  restore(p: number, snapshot: unknown, deltas: readonly unknown[]): KeyedState<K, V> {
+    const s = new KeyedState<K, V>();
+    s.restore(snapshot as [K, V][] | undefined, deltas as KeyedDelta<K, V>[]);
+    this.parts.set(p, s);
+    return s;
+  }
+
+  drop(p: number): void {
+    this.parts.delete(p);
+  }
+}

@@ -126,3 +126,21 @@ export interface ShuffleExchange {
    */
   collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal): Promise<unknown[]>;
 }
+
+/** What operators read of the group while a batch runs. */
+export interface GroupBatchView {
+  /** The group's partition count. */
+  readonly partitions: number;
+  /** The partitions the running batch advances (this member's, those not yet at the batch's time). */
+  readonly active: readonly number[];
+}
+
+/** `ssc.group`: the member's view of its group. */
+export interface GroupHandle {
+  readonly name: string;
+  readonly memberId: string;
+  /** The partitions this member holds now. */
+  owned(): number[];
+  /** Every live member and the partitions it holds. */
+  members(): Promise<MemberInfo[]>;
+}

@@ -34,7 +34,7 @@ type SchedulerEvent =
   | { type: "stop" };
 
 /** A batch that ran and awaits its commit. */
-interface Executed {
+export interface Executed {
   time: Time;
   plan: BatchPlan;
   info: BatchInfo;
@@ -225,72 +225,8 @@ export class JobScheduler {
   }
 
   /** Runs the output operations of batch `time` and collects its state deltas: all but the commit. */
-  private async execute(time: Time, plan: BatchPlan, submissionTime: number): Promise<Executed> {
-    const { graph, listeners, clock } = this.deps;
-    let numRecords = 0;
-    const streamIdToInputInfo: BatchInfo["streamIdToInputInfo"] = {};
-    for (const input of graph.inputStreams) {
-      const inputPlan = plan.inputs[input.streamId];
-      input.provideRdd(time, await input.materialize(time, inputPlan));
-      const n = input.recordCount(inputPlan);
-      numRecords += n;
-      streamIdToInputInfo[input.streamId] = { inputStreamId: input.streamId, numRecords: n };
-    }
-    for (const op of graph.stateOperators) op.beginBatch?.(time, plan.operators?.[op.operatorId]);
-    const info: BatchInfo = { batchTime: time, numRecords, streamIdToInputInfo, submissionTime, outputOperationInfos: [] };
-    listeners.post("onBatchSubmitted", { batchInfo: { ...info } });
-    info.processingStartTime = clock.now();
-    info.schedulingDelay = Math.max(0, info.processingStartTime - submissionTime);
-    listeners.post("onBatchStarted", { batchInfo: { ...info } });
-
-    for (const { output, job } of graph.jobs(time)) {
-      const op: OutputOperationInfo = { batchTime: time, id: output.outputOpId, name: output.opName, description: output.description };
-      try {
-        const j = job();
-        // As Spark's job set: an output operation with no RDD at this time (a window between
-        // slides) has no job and is not part of the batch.
-        if (j === undefined) continue;
-        info.outputOperationInfos.push(op);
-        op.startTime = clock.now();
-        listeners.post("onOutputOperationStarted", { outputOperationInfo: { ...op } });
-        await j.run();
-      } catch (err) {
-        if (!info.outputOperationInfos.includes(op)) info.outputOperationInfos.push(op);
-        op.failureReason = err instanceof Error ? err.message : String(err);
-        throw new JobError(time, output.outputOpId, output.description, err);
-      } finally {
-        if (op.startTime !== undefined) {
-          op.endTime = clock.now();
-          op.duration = op.endTime - op.startTime;
-          listeners.post("onOutputOperationCompleted", { outputOperationInfo: { ...op } });
-        }
-      }
-    }
-
-    // Every stateful operator's delta, for the commit's one atomic write.
-    const deltas: Record<string, unknown> = {};
-    for (const op of graph.stateOperators) {
-      try {
-        // State advances with every batch on its grid, in that batch's commit, even when no output
-        // reads it now (a window with a longer slide reads it later): a restart in between must
-        // not find the batch committed but its state change missing.
-        op.getOrCompute(time);
-        (op as { onBatch?(t: Time): void }).onBatch?.(time);
-      } catch (err) {
-        throw new JobError(time, undefined, `${op.kind} ${op.operatorId}`, err);
-      }
-      const delta = op.takeDelta(time);
-      if (delta !== undefined) deltas[op.operatorId] = delta;
-    }
-    const outputs: Record<string, unknown[]> = {};
-    for (const op of graph.historyOperators()) {
-      const rdd = op.getOrCompute(time);
-      if (rdd !== undefined) outputs[op.operatorId] = rdd.collect();
-    }
-    // The batch's own figures (event-time operators), while they are the batch's: a catch-up
-    // reports a whole group after its commit.
-    for (const op of graph.stateOperators) op.reportBatch?.(time, info);
-    return { time, plan, info, commit: { deltas, outputs } };
+  private execute(time: Time, plan: BatchPlan, submissionTime: number): Promise<Executed> {
+    return executeBatch(this.deps, time, plan, submissionTime);
   }
 
   /** After the commit write of `batches` (ascending): release their input, report them, clean. */
@@ -299,10 +235,7 @@ export class JobScheduler {
     for (const { time, plan, info } of batches) {
       this.lastTime = time;
       for (const input of graph.inputStreams) await input.batchCommitted(time, plan.inputs[input.streamId]);
-      info.processingEndTime = clock.now();
-      info.processingDelay = Math.max(0, info.processingEndTime - (info.processingStartTime as number));
-      info.totalDelay = Math.max(0, info.processingEndTime - info.submissionTime);
-      listeners.post("onBatchCompleted", { batchInfo: { ...info, outputOperationInfos: info.outputOperationInfos.map((o) => ({ ...o })) } });
+      reportBatchCompleted(listeners, clock, info);
     }
     // Clean (once per commit write): forget RDDs, stored records and batch records no retained
     // batch needs.
@@ -311,6 +244,93 @@ export class JobScheduler {
     graph.clearMetadata(last.time);
     if (clean) await log.clean(last.time);
   }
+}
+
+/**
+ * Runs the output operations of batch `time` and collects its state deltas: all but the commit.
+ * `beforeJobs` runs once the inputs' RDDs are in place (a group member exchanges its shuffles there).
+ */
+export async function executeBatch(
+  deps: Pick<SchedulerDeps, "graph" | "listeners" | "clock">,
+  time: Time,
+  plan: BatchPlan,
+  submissionTime: number,
+  beforeJobs?: () => Promise<void>,
+): Promise<Executed> {
+  const { graph, listeners, clock } = deps;
+  let numRecords = 0;
+  const streamIdToInputInfo: BatchInfo["streamIdToInputInfo"] = {};
+  for (const input of graph.inputStreams) {
+    const inputPlan = plan.inputs[input.streamId];
+    input.provideRdd(time, await input.materialize(time, inputPlan));
+    const n = input.recordCount(inputPlan);
+    numRecords += n;
+    streamIdToInputInfo[input.streamId] = { inputStreamId: input.streamId, numRecords: n };
+  }
+  for (const op of graph.stateOperators) op.beginBatch?.(time, plan.operators?.[op.operatorId]);
+  await beforeJobs?.();
+  const info: BatchInfo = { batchTime: time, numRecords, streamIdToInputInfo, submissionTime, outputOperationInfos: [] };
+  listeners.post("onBatchSubmitted", { batchInfo: { ...info } });
+  info.processingStartTime = clock.now();
+  info.schedulingDelay = Math.max(0, info.processingStartTime - submissionTime);
+  listeners.post("onBatchStarted", { batchInfo: { ...info } });
+
+  for (const { output, job } of graph.jobs(time)) {
+    const op: OutputOperationInfo = { batchTime: time, id: output.outputOpId, name: output.opName, description: output.description };
+    try {
+      const j = job();
+      // As Spark's job set: an output operation with no RDD at this time (a window between
+      // slides) has no job and is not part of the batch.
+      if (j === undefined) continue;
+      info.outputOperationInfos.push(op);
+      op.startTime = clock.now();
+      listeners.post("onOutputOperationStarted", { outputOperationInfo: { ...op } });
+      await j.run();
+    } catch (err) {
+      if (!info.outputOperationInfos.includes(op)) info.outputOperationInfos.push(op);
+      op.failureReason = err instanceof Error ? err.message : String(err);
+      throw new JobError(time, output.outputOpId, output.description, err);
+    } finally {
+      if (op.startTime !== undefined) {
+        op.endTime = clock.now();
+        op.duration = op.endTime - op.startTime;
+        listeners.post("onOutputOperationCompleted", { outputOperationInfo: { ...op } });
+      }
+    }
+  }
+
+  // Every stateful operator's delta, for the commit's one atomic write.
+  const deltas: Record<string, unknown> = {};
+  for (const op of graph.stateOperators) {
+    try {
+      // State advances with every batch on its grid, in that batch's commit, even when no output
+      // reads it now (a window with a longer slide reads it later): a restart in between must
+      // not find the batch committed but its state change missing.
+      op.getOrCompute(time);
+      (op as { onBatch?(t: Time): void }).onBatch?.(time);
+    } catch (err) {
+      throw new JobError(time, undefined, `${op.kind} ${op.operatorId}`, err);
+    }
+    const delta = op.takeDelta(time);
+    if (delta !== undefined) deltas[op.operatorId] = delta;
+  }
+  const outputs: Record<string, unknown[]> = {};
+  for (const op of graph.historyOperators()) {
+    const rdd = op.getOrCompute(time);
+    if (rdd !== undefined) outputs[op.operatorId] = rdd.collect();
+  }
+  // The batch's own figures (event-time operators), while they are the batch's: a catch-up
+  // reports a whole group after its commit.
+  for (const op of graph.stateOperators) op.reportBatch?.(time, info);
+  return { time, plan, info, commit: { deltas, outputs } };
+}
+
+/** Completes `info` with its end time and delays and posts onBatchCompleted. */
+export function reportBatchCompleted(listeners: ListenerBus, clock: SchedulingClock, info: BatchInfo): void {
+  info.processingEndTime = clock.now();
+  info.processingDelay = Math.max(0, info.processingEndTime - (info.processingStartTime as number));
+  info.totalDelay = Math.max(0, info.processingEndTime - info.submissionTime);
+  listeners.post("onBatchCompleted", { batchInfo: { ...info, outputOperationInfos: info.outputOperationInfos.map((o) => ({ ...o })) } });
 }
 
 function committable(e: Executed): { time: Time; commit: BatchCommit } {

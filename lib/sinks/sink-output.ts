@@ -1,6 +1,6 @@
 import { ErrorCodes, GraphError, StreamingError } from "../../errors.js";
-import { ForEachDStream, type DStream } from "../dstream/internal.js";
-import type { RDD } from "../rdd/rdd.js";
+import { ForEachDStream, forEachInGroupPartition, type DStream } from "../dstream/internal.js";
+import { RDD } from "../rdd/rdd.js";
 import type { Time } from "../time.js";
 
 /** What a built-in exactly-once sink does per batch; `sinkId` names the sink in its ledger or message ids. */
@@ -15,7 +15,7 @@ export type SinkWrite<T> = (rdd: RDD<T>, time: Time, sinkId: string) => Promise<
  */
 export function registerSink<T>(stream: DStream<T>, kind: string, description: string, name: string | undefined, write: SinkWrite<T>): ForEachDStream<T> {
   if (name !== undefined && (typeof name !== "string" || name.length === 0)) throw new TypeError(`${kind}: name must be a non-empty string; got ${String(name)}`);
-  const out: ForEachDStream<T> = new ForEachDStream(stream, (rdd, time) => write(rdd, time, out.operatorId), kind, description);
+  const out: ForEachDStream<T> = new ForEachDStream(stream, (rdd, time) => writeBatch(stream, write, rdd, time, out.operatorId), kind, description);
   const uid = name ?? (stream.operatorId !== String(stream.id) ? `${stream.operatorId}.${kind}` : undefined);
   if (uid !== undefined) {
     try {
@@ -26,6 +26,22 @@ export function registerSink<T>(stream: DStream<T>, kind: string, description: s
     }
   }
   return out;
+}
+
+/**
+ * Writes one batch. In a group (DESIGN.md §10) each partition of the batch is written on its own,
+ * under the sink id `${sinkId}/p${p}`: the partition's output is deterministic, so the member
+ * that re-runs it after a failover writes the same rows under the same id, and the sink's ledger
+ * (or message ids) drops the second copy.
+ */
+async function writeBatch<T>(stream: DStream<T>, write: SinkWrite<T>, rdd: RDD<T>, time: Time, sinkId: string): Promise<void> {
+  const group = stream.ssc.groupRuntime;
+  if (group === undefined) return write(rdd, time, sinkId);
+  for (const p of group.active) {
+    const records: T[] = [];
+    forEachInGroupPartition(rdd, p, group.partitions, (x) => records.push(x));
+    await write(RDD.fromPartitions([records]), time, `${sinkId}/p${p}`);
+  }
 }
 
 /** Runs `close` once the context stops (sinks keep connections open between batches). */

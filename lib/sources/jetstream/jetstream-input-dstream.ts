@@ -15,6 +15,11 @@ export interface JetStreamPlan {
   stream: string;
   subject: string;
   ranges: PartitionRange[];
+  /**
+   * In a group: the group's partition count. The ranges are those of the partitions in the batch
+   * (the member's), and the RDD has every partition, empty where the batch has no range.
+   */
+  groupPartitions?: number;
 }
 
 /**
@@ -31,6 +36,8 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   private positions: number[] | undefined;
   /** Messages read while planning, by batch time: a fresh batch does not read them twice. */
   private readonly planned = new Map<Time, RawMessage[][]>();
+  /** In a group: messages read while planning, by `${time}:${partition}`. */
+  private readonly groupPlanned = new Map<string, RawMessage[]>();
 
   constructor(ssc: DStream<unknown>["ssc"], options: JetStreamOptions) {
     super(ssc);
@@ -74,6 +81,7 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
 
   override async stopInput(): Promise<void> {
     this.planned.clear();
+    this.groupPlanned.clear();
     const c = this.client;
     this.client = undefined;
     await c?.release();
@@ -101,8 +109,38 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges: planned.map((x) => x.range) };
   }
 
+  /**
+   * A group member plans partition `p` of batch `time` from `position`, the last sequence an earlier
+   * batch of the partition took (undefined: the partition starts now, at `startAt`). The messages
+   * read stay for `materialize` of the same batch.
+   */
+  async planGroupPartition(time: Time, p: number, position: number | undefined): Promise<PartitionRange> {
+    const { stream, subject, startAt } = this.options;
+    const state = await this.js.streamState(stream);
+    const from = position ?? (startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1));
+    const { range, messages } = await planRange(this.js, stream, subject, p, from, state, this.rangeLimit(time));
+    this.groupPlanned.set(`${time}:${p}`, messages);
+    return range;
+  }
+
+  /** A group member's plan of batch `time`: the ranges of the partitions in the batch. */
+  groupPlan(ranges: PartitionRange[]): JetStreamPlan {
+    const { stream, subject, servers, partitions } = this.options;
+    return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges, groupPartitions: partitions };
+  }
+
   async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<JetStreamMessage<T>>> {
     const { stream, subject } = this.options;
+    if (plan.groupPartitions !== undefined) {
+      const parts: JetStreamMessage<T>[][] = Array.from({ length: plan.groupPartitions }, () => []);
+      for (const r of plan.ranges) {
+        const key = `${time}:${r.partition}`;
+        const msgs = this.groupPlanned.get(key) ?? (await readRange(this.js, stream, subject, r));
+        this.groupPlanned.delete(key);
+        parts[r.partition] = this.decode(msgs, r.partition);
+      }
+      return RDD.fromPartitions(parts);
+    }
     let raw = this.planned.get(time);
     this.planned.delete(time);
     if (raw === undefined) {
@@ -120,6 +158,7 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
 
   override async batchCommitted(time: Time): Promise<void> {
     this.planned.delete(time);
+    for (const key of this.groupPlanned.keys()) if (Number(key.slice(0, key.indexOf(":"))) <= time) this.groupPlanned.delete(key);
   }
 
   private decode(msgs: readonly RawMessage[], partition: number): JetStreamMessage<T>[] {

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { ErrorCodes, StreamingError } from "../../errors.js";
+import { ManualClock } from "../clock.js";
+import { StreamingContext } from "../streaming-context.js";
+import { cleanupsAfterEach } from "../test-support/cleanups.js";
+import { NATS_URL, testStream, uniqueName, type TestStream } from "../test-support/jetstream-fixture.js";
+import { serviceAvailable } from "../test-support/services.js";
+import { tempDirs } from "../test-support/temp-dirs.js";
+import { removeGroup } from "../test-support/group-fixture.js";
+import type { DStream } from "../dstream/internal.js";
+import type { JetStreamMessage } from "../sources/jetstream/jetstream-options.js";
+
+const nats = await serviceAvailable("nats");
+const cleanup = cleanupsAfterEach();
+const tempDir = tempDirs("dstream-group-");
+
+const PARTITIONS = 3;
+
+async function stream(): Promise<TestStream> {
+  const s = await testStream();
+  cleanup(() => s.remove());
+  return s;
+}
+
+/** Publishes `lines` round-robin over the partitions. */
+async function publishLines(s: TestStream, lines: string[]): Promise<void> {
+  for (let i = 0; i < lines.length; i++) await s.publish(i % PARTITIONS, lines[i] as string);
+}
+
+const sorted = <T>(xs: T[]): T[] => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+interface WordCountRun {
+  ssc: StreamingContext;
+  clock: ManualClock;
+  /** Per batch time: that batch's [word, count] pairs (all partitions of this member). */
+  counts: Map<number, [string, number][]>;
+  /** Per batch time: the running totals this member holds. */
+  totals: Map<number, [string, number][]>;
+  /** Per batch time: the number of lines (count()), where this member computed it. */
+  lines: Map<number, number>;
+  completed: number[];
+}
+
+/** The word count, alone (a checkpoint directory) or as a member of `group`. */
+function wordCount(s: TestStream, options: { group?: string; dir?: string; clock?: ManualClock; maxRate?: number }): WordCountRun {
+  const clock = options.clock ?? new ManualClock(0);
+  const ssc = new StreamingContext({
+    batchDuration: 1000,
+    clock,
+    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500 } }),
+  });
+  const run: WordCountRun = { ssc, clock, counts: new Map(), totals: new Map(), lines: new Map(), completed: [] };
+  const input: DStream<JetStreamMessage<string>> = ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS, maxRatePerPartition: options.maxRate ?? 4 });
+  const words = input.flatMap((m) => m.value.split(" ")).map((w): [string, number] => [w, 1]);
+  words.reduceByKey((a, b) => a + b).foreachRDD((rdd, time) => void run.counts.set(time, sorted(rdd.collect())));
+  words.updateStateByKey((vs: number[], total: number | undefined) => vs.reduce((a, b) => a + b, total ?? 0)).foreachRDD((rdd, time) => void run.totals.set(time, sorted(rdd.collect())));
+  input.count().foreachRDD((rdd, time) => {
+    const n = rdd.collect();
+    if (n.length > 0) run.lines.set(time, n[0] as number);
+  });
+  ssc.addStreamingListener({ onBatchCompleted: (e) => void run.completed.push(e.batchInfo.batchTime) });
+  cleanup(() => ssc.stop().catch(() => undefined));
+  return run;
+}
+
+/** Advances the clock batch by batch until batch `time` has completed (waiting on the batch, not on time). */
+async function runThrough(run: WordCountRun, time: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const base = run.clock.now();
+  while (!run.completed.includes(time)) {
+    if (Date.now() > deadline) throw new Error(`batch ${time} did not complete; completed: ${run.completed.join(", ")}`);
+    const next = Math.min(time, Math.max(base, run.completed.at(-1) ?? 0) + 1000);
+    if (run.clock.now() < next) await run.clock.advance(next - run.clock.now());
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const LINES = ["a b c", "b c d", "c d e", "a a a", "e f", "f", "b", "a c e", "d d", "x y z", "z", "y y", "a", "b", "c"];
+
+describe.skipIf(!nats)("a group of one member", () => {
+  it("computes what the job computes alone: per-batch counts, running totals and count() over every partition", async () => {
+    const s = await stream();
+    await publishLines(s, LINES);
+    const alone = wordCount(s, { dir: await tempDir() });
+    await alone.ssc.start();
+    await runThrough(alone, 3000);
+    await alone.ssc.stop();
+
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const member = wordCount(s, { group });
+    await member.ssc.start();
+    await runThrough(member, 3000);
+    expect(member.ssc.group?.owned()).toEqual([0, 1, 2]);
+    for (const t of [1000, 2000, 3000]) {
+      expect(member.counts.get(t), `counts of batch ${t}`).toEqual(alone.counts.get(t));
+      expect(member.totals.get(t), `totals after batch ${t}`).toEqual(alone.totals.get(t));
+      expect(member.lines.get(t), `lines of batch ${t}`).toEqual(alone.lines.get(t));
+    }
+    // maxRatePerPartition 4: 15 lines over 3 partitions take two batches.
+    expect(member.lines.get(1000)).toBe(12);
+    expect(member.lines.get(2000)).toBe(3);
+    const members = await member.ssc.group!.members();
+    expect(members).toEqual([{ id: member.ssc.group!.memberId, partitions: [0, 1, 2] }]);
+  });
+
+  it("restarted, goes on from the group's log: state restored, no batch counted twice", async () => {
+    const s = await stream();
+    await publishLines(s, LINES.slice(0, 9));
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const clock = new ManualClock(0);
+    const first = wordCount(s, { group, clock });
+    await first.ssc.start();
+    await runThrough(first, 2000);
+    await first.ssc.stop();
+
+    await publishLines(s, LINES.slice(9));
+    const second = wordCount(s, { group, clock });
+    await second.ssc.start();
+    await runThrough(second, 5000);
+    expect(second.completed[0]).toBe(3000);
+    const expected = new Map<string, number>();
+    for (const w of LINES.join(" ").split(" ")) expected.set(w, (expected.get(w) ?? 0) + 1);
+    expect(second.totals.get(5000)).toEqual(sorted([...expected]));
+    // Every line counted once across both runs.
+    const perBatch = new Map<string, number>();
+    for (const run of [first, second]) for (const pairs of run.counts.values()) for (const [w, n] of pairs) perBatch.set(w, (perBatch.get(w) ?? 0) + n);
+    expect(sorted([...perBatch])).toEqual(sorted([...expected]));
+  });
+
+  it("refuses a member whose job differs (the checkpoint mismatch report) and what a group cannot divide", async () => {
+    const s = await stream();
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const first = wordCount(s, { group });
+    await first.ssc.start();
+    await first.ssc.stop();
+
+    const other = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+    cleanup(() => other.stop().catch(() => undefined));
+    other.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS }).map((m) => m.value).print();
+    const refused = await other.start().then(() => undefined, (e: unknown) => e);
+    expect(StreamingError.is(refused, ErrorCodes.CHECKPOINT_MISMATCH), String(refused)).toBe(true);
+
+    const refuse = async (build: (ssc: StreamingContext) => void, message: RegExp): Promise<void> => {
+      const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), group: { name: uniqueName("g"), servers: NATS_URL } });
+      cleanup(() => ssc.stop().catch(() => undefined));
+      build(ssc);
+      const err = await ssc.start().then(() => undefined, (e: unknown) => e);
+      expect(StreamingError.is(err, ErrorCodes.GROUP_UNSUPPORTED), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    };
+    const lines = (ssc: StreamingContext) => ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS }).map((m): [string, number] => [m.value, 1]);
+    await refuse((ssc) => ssc.queueStream([["a"]]).print(), /QueueInputDStream .*jetStream/);
+    await refuse((ssc) => lines(ssc).reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 3000, 1000).print(), /ReducedWindowedDStream/);
+    await refuse((ssc) => lines(ssc).window(3000, 1000).print(), /window .* before any shuffle/);
+  });
+});
