@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../errors.js";
 import type { GraphFingerprint } from "../../recovery/fingerprint.js";
@@ -5,11 +8,18 @@ import { decodeValue } from "../../storage/codec.js";
 import { JetStreamClient, type KvEntry } from "../sources/jetstream/jetstream-client.js";
 import { cleanupsAfterEach } from "../test-support/cleanups.js";
 import { NATS_URL, uniqueName } from "../test-support/jetstream-fixture.js";
-import { serviceAvailable } from "../test-support/services.js";
+import { listening, serviceAvailable } from "../test-support/services.js";
+import { tempDirs } from "../test-support/temp-dirs.js";
 import type { GroupMeta, OwnershipChange } from "./contracts.js";
 import { assignPartitions, groupBucketName, joinGroup, type KvGroupCoordinator } from "./coordinator.js";
 
 const nats = await serviceAvailable("nats");
+const natsServer = await new Promise<boolean>((resolve) => {
+  const p = spawn("nats-server", ["--version"], { stdio: "ignore" });
+  p.once("error", () => resolve(false));
+  p.once("exit", (code) => resolve(code === 0));
+});
+const tempDir = tempDirs("dstream-group-");
 const cleanup = cleanupsAfterEach();
 
 const fingerprint: GraphFingerprint = {
@@ -42,8 +52,8 @@ function newGroup(): string {
   return group;
 }
 
-async function member(group: string, id: string, leaseMs = 900, proposed: GroupMeta = META): Promise<KvGroupCoordinator> {
-  const m = await joinGroup({ servers: [NATS_URL], group, memberId: id, leaseMs, proposed });
+async function member(group: string, id: string, leaseMs = 900, proposed: GroupMeta = META, url = NATS_URL): Promise<KvGroupCoordinator> {
+  const m = await joinGroup({ servers: [url], group, memberId: id, leaseMs, proposed });
   cleanup(() => m.leave());
   return m;
 }
@@ -184,5 +194,66 @@ describe.skipIf(!nats)("GroupCoordinator on JetStream KV", () => {
     await until("p to be taken again", () => a.owned().includes(3));
     expect(changes[1]).toEqual({ gained: [3], lost: [] });
     expect(await epochOf(3)).toBe(2);
+  });
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** A NATS server of this test's own (JetStream in `dir`), so that it can be stopped and restarted. */
+async function ownNatsServer(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], { stdio: "ignore" });
+  const exited = once(child, "exit");
+  await until(`nats-server on port ${port}`, () => listening(port));
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+describe.skipIf(!natsServer)("GroupCoordinator across a NATS restart", () => {
+  it("a member that cannot renew drops its leases locally after leaseMs, without crashing, and takes them again after the restart", async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    const url = `nats://127.0.0.1:${port}`;
+    let server = await ownNatsServer(dir, port);
+    cleanup(() => server.stop());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    cleanup(async () => void process.off("unhandledRejection", onUnhandled));
+
+    const leaseMs = 900;
+    const group = uniqueName("gc");
+    const a = await member(group, "a", leaseMs, META, url);
+    const b = await member(group, "b", leaseMs, META, url);
+    await until("2 balanced members", () => balanced([a, b], 6));
+    const lostAt = new Map<string, number>();
+    for (const m of [a, b]) m.onChange((ch) => void (ch.lost.length > 0 && m.owned().length === 0 && lostAt.set(m.memberId, Date.now())));
+
+    const stopped = Date.now();
+    await server.stop();
+    await until("both members to drop their leases", () => a.owned().length === 0 && b.owned().length === 0);
+    const dropped = Math.max(...lostAt.values()) - stopped;
+    console.log(`NATS stopped: leases dropped locally after ${dropped} ms (leaseMs ${leaseMs})`);
+    // Due 0.9·leaseMs after the last renewal (before the stop); the rest is timer slack on a busy machine.
+    expect(dropped).toBeLessThanOrEqual(leaseMs + 1_000);
+
+    const restarted = Date.now();
+    server = await ownNatsServer(dir, port);
+    await until("the members to take every partition again", () => balanced([a, b], 6), 60_000);
+    console.log(`NATS restarted: balanced again after ${Date.now() - restarted} ms`);
+    expect(a.lastError).toBeDefined(); // the ticks did fail meanwhile, and were retried
+    expect(unhandled).toEqual([]);
+    await a.leave();
+    await b.leave();
   });
 });

@@ -253,7 +253,14 @@ export class KvGroupCoordinator implements GroupCoordinator {
   private startTimers(): void {
     this.dropLapsed();
     this.tickTimer = setInterval(() => this.scheduleTick(), Math.floor(this.leaseMs / 3)).unref();
-    this.lapseTimer = setInterval(() => this.dropLapsed(), Math.max(20, Math.floor(this.leaseMs / 10))).unref();
+    this.lapseTimer = setInterval(() => {
+      // A throwing onChange listener must not take the process down from a timer.
+      try {
+        this.dropLapsed();
+      } catch (err) {
+        this.lastError = err;
+      }
+    }, Math.max(20, Math.floor(this.leaseMs / 10))).unref();
     this.scheduleTick();
   }
 
@@ -368,7 +375,7 @@ export class KvGroupCoordinator implements GroupCoordinator {
         return { p, epoch, revision };
       }),
     );
-    // Paused or leaving meanwhile: what was taken is still recorded, so leave() releases it.
+    // Recorded even when paused or leaving meanwhile, so that leave() releases what was taken.
     const lostNow: number[] = [];
     for (const r of renewed) {
       if (r.status === "rejected") {
