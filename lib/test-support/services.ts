@@ -10,7 +10,8 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES;
 
-function listening(port: number, timeoutMs = 2_000): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function listening(port: number, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     const done = (ok: boolean): void => {

@@ -7,9 +7,9 @@
  * Server features relied on (checked against nats-server 2.9.10): stream info; ephemeral pull
  * consumers with one `filter_subject`, `deliver_policy: by_start_sequence`, `ack_policy: none`
  * and `mem_storage` (2.9); publish with `Nats-Msg-Id` deduplication (2.2) and
- * `Nats-Expected-Last-Subject-Sequence` (2.3.1).
+ * `Nats-Expected-Last-Subject-Sequence` (2.3.1); KV buckets (2.6.2), without per-key TTL (2.11).
  */
-import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type NatsConnection, type StoredMsg, type StreamConfig } from "nats";
+import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig } from "nats";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 
 /** A stream's sequence bounds and deduplication window. */
@@ -281,9 +281,7 @@ export class JetStreamClient {
     try {
       return await this.publish(subject, data, { ...options, expectedLastSubjectSequence });
     } catch (err) {
-      // JSStreamWrongLastSequenceErr: err_code 10071, "wrong last sequence: <seq>".
-      const api = (err as { api_error?: { err_code?: number } }).api_error;
-      if (api?.err_code === 10071 || /wrong last sequence/i.test(String((err as Error)?.message))) return undefined;
+      if (casFailed(err)) return undefined;
       throw unavailable(`cannot publish to ${subject}`, err);
     }
   }
@@ -309,6 +307,31 @@ export class JetStreamClient {
     } catch (err) {
       throw unavailable(`cannot purge ${subject} down to its last ${keep} messages in JetStream stream "${stream}"`, err);
     }
+  }
+
+  // ---- KV for groups (lib/group/coordinator.ts) ----
+
+  /**
+   * The KV bucket `name`, created (history 1, file storage) when missing. Its calls time out after
+   * `timeoutMs`, so that a caller on a timer (a group member renewing leases) is not held for the
+   * client's default 10 s while the server is unreachable.
+   */
+  async kvBucket(name: string, options: { timeoutMs?: number } = {}): Promise<KvBucket> {
+    const { nc } = await this.conn(`KV bucket ${name}`);
+    const timeout = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    try {
+      const js = nc.jetstream({ timeout });
+      const jsm = await nc.jetstreamManager({ timeout });
+      const kv = await js.views.kv(name, { history: 1, timeout });
+      return new KvBucket(name, kv, jsm);
+    } catch (err) {
+      throw unavailable(`cannot open or create the JetStream KV bucket "${name}"`, err);
+    }
+  }
+
+  /** Deletes a KV bucket (its stream); false when it did not exist. For tests and tools. */
+  async deleteKvBucket(name: string): Promise<boolean> {
+    return this.deleteStream(`KV_${name}`);
   }
 
   /** Drops this reference; the last one closes the connection. Idempotent. */
@@ -357,4 +380,118 @@ function unavailable(message: string, cause: unknown): StreamingError {
   if (StreamingError.is(cause)) return cause;
   const why = cause instanceof Error ? `: ${cause.message}` : "";
   return new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `${message}${why}`, { cause });
+}
+
+/** JSStreamWrongLastSequenceErr: a publish whose `Nats-Expected-Last-Subject-Sequence` did not hold. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** True when `err` is a refused compare-and-set (the subject or key has a newer message). */
+function casFailed(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: unknown } | undefined;
+  return e?.api_error?.err_code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(e?.message));
+}
+
+// ---- KV for groups (lib/group/coordinator.ts) ----
+
+/** One key's current value in a KV bucket. */
+export interface KvEntry {
+  key: string;
+  value: Uint8Array;
+  /** The entry's stream sequence: what a compare-and-set names. */
+  revision: number;
+  /** The server's time when it stored the entry, ms since the epoch. */
+  timestamp: number;
+}
+
+/**
+ * A KV bucket with compare-and-set on revisions. A failed compare-and-set is an answer
+ * (`undefined`/false), not an error; anything else (server unreachable, timeout) throws
+ * `SOURCE_UNAVAILABLE`.
+ */
+export class KvBucket {
+  /** @internal built by {@link JetStreamClient.kvBucket} */
+  constructor(
+    readonly name: string,
+    private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  private fail(what: string, err: unknown): StreamingError {
+    return unavailable(`KV bucket "${this.name}": cannot ${what}`, err);
+  }
+
+  /** The key's current value; undefined when absent or deleted. */
+  async get(key: string): Promise<KvEntry | undefined> {
+    let e;
+    try {
+      e = await this.kv.get(key);
+    } catch (err) {
+      throw this.fail(`read ${key}`, err);
+    }
+    if (e === null || e.operation !== "PUT") return undefined;
+    return { key, value: e.value, revision: e.revision, timestamp: e.created.getTime() };
+  }
+
+  /** Writes the key unconditionally; returns the new revision. */
+  async put(key: string, value: Uint8Array): Promise<number> {
+    try {
+      return await this.kv.put(key, value);
+    } catch (err) {
+      throw this.fail(`write ${key}`, err);
+    }
+  }
+
+  /** Writes the key if it is absent (or deleted); the new revision, or undefined when it exists. */
+  async create(key: string, value: Uint8Array): Promise<number | undefined> {
+    try {
+      return await this.kv.create(key, value);
+    } catch (err) {
+      if (casFailed(err)) return undefined;
+      throw this.fail(`create ${key}`, err);
+    }
+  }
+
+  /** Writes the key if its revision is still `revision`; the new revision, or undefined when not. */
+  async update(key: string, value: Uint8Array, revision: number): Promise<number | undefined> {
+    try {
+      return await this.kv.update(key, value, revision);
+    } catch (err) {
+      if (casFailed(err)) return undefined;
+      throw this.fail(`update ${key}`, err);
+    }
+  }
+
+  /**
+   * Deletes the key (a delete marker), only if its revision is still `revision` when given;
+   * false when that compare-and-set failed.
+   */
+  async delete(key: string, revision?: number): Promise<boolean> {
+    try {
+      await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
+      return true;
+    } catch (err) {
+      if (casFailed(err)) return false;
+      throw this.fail(`delete ${key}`, err);
+    }
+  }
+
+  /**
+   * Every present key's current entry (under `prefix`, e.g. "lease.", when given): the keys from
+   * the stream's subject list (one stream info), then one direct get per key, in parallel. Not a
+   * consumer: on 2.9.10 a `last_per_subject` consumer delivers one message over and over, in place
+   * of the others, when keys are rewritten during the read, and a `deliver all` one counts removed
+   * (rewritten) messages as pending, so its reads wait for messages that never come.
+   */
+  async entries(prefix = ""): Promise<KvEntry[]> {
+    const base = `$KV.${this.name}.`;
+    let subjects: Record<string, number> | undefined;
+    try {
+      subjects = (await this.jsm.streams.info(`KV_${this.name}`, { subjects_filter: `${base}${prefix}>` })).state.subjects;
+    } catch (err) {
+      throw this.fail(`list${prefix === "" ? "" : ` ${prefix}*`}`, err);
+    }
+    const keys = Object.keys(subjects ?? {}).map((subject) => subject.substring(base.length));
+    const entries = await Promise.all(keys.map((key) => this.get(key)));
+    return entries.filter((e): e is KvEntry => e !== undefined);
+  }
 }
