@@ -297,8 +297,10 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     const controller = new AbortController();
     this.inflight = controller;
     try {
-      // 1. Plans, durable before anything runs.
+      // 1. Plans, durable before anything runs. Ranges are read one partition after the other
+      // (see JetStreamInputDStream.plan); the appends, one per partition, go out together.
       const plans = new Map<number, GroupPlan>();
+      const fresh: { p: number; h: Held; entry: PlanEntry }[] = [];
       for (const p of active) {
         const h = this.held.get(p) as Held;
         if (h.pending !== undefined && h.pending.time === time) {
@@ -307,12 +309,18 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
         }
         const plan: GroupPlan = { inputs: {} };
         for (const input of this.inputs) plan.inputs[input.streamId] = await input.planGroupPartition(time, p, h.positions[input.streamId]);
-        const entry: PlanEntry = { kind: "plan", time, plan };
-        await this.append(p, entry);
-        h.pending = entry;
-        for (const [id, range] of Object.entries(plan.inputs)) h.positions[Number(id)] = range.to;
+        fresh.push({ p, h, entry: { kind: "plan", time, plan } });
         plans.set(p, plan);
       }
+      const appended = await Promise.allSettled(
+        fresh.map(async ({ p, h, entry }) => {
+          await this.append(p, entry);
+          h.pending = entry;
+          for (const [id, range] of Object.entries((entry.plan as GroupPlan).inputs)) h.positions[Number(id)] = range.to;
+        }),
+      );
+      const planFailed = appended.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (planFailed !== undefined) throw planFailed.reason;
       const batchPlan: BatchPlan = { inputs: {} };
       for (const input of this.inputs) batchPlan.inputs[input.streamId] = input.groupPlan(active.map((p) => (plans.get(p) as GroupPlan).inputs[input.streamId] as PartitionRange));
 
@@ -321,14 +329,14 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       const submissionTime = Math.min(time, clock.now());
       const done = await executeBatch({ graph, listeners, clock }, time, batchPlan, submissionTime, () => this.exchangeAll(time, active, controller.signal));
 
-      // 3. Each partition's commit.
-      for (const p of active) {
+      // 3. Each partition's commit: partitions are independent, so their appends go out together.
+      const commits = active.map(async (p) => {
         const h = this.held.get(p);
-        if (h === undefined) continue;
+        if (h === undefined) return;
         if (!this.owned().includes(p)) {
           // Released meanwhile (a member joined): the new holder runs this batch from the plan.
           this.drop(p);
-          continue;
+          return;
         }
         const deltas: Record<string, unknown> = {};
         for (const op of this.operators) {
@@ -341,12 +349,15 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
           if (!(err instanceof Fenced)) throw err;
           // Another member wrote p since: this batch's work on p is void (its state is read again).
           this.drop(p);
-          continue;
+          return;
         }
         h.committed = time;
         h.pending = undefined;
         if (++h.sinceSnapshot >= this.options.snapshotInterval) await this.snapshot(p, h, time);
-      }
+      });
+      // Every append settles before a failure is reported: none is left running into the next attempt.
+      const failed = (await Promise.allSettled(commits)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
       this.active = [];
       for (const input of this.inputs) await input.batchCommitted(time);
       reportBatchCompleted(listeners, clock, done.info);
