@@ -3,7 +3,7 @@ import { InputDStream, type DStream } from "../../dstream/internal.js";
 import { RDD } from "../../rdd/rdd.js";
 import type { Time } from "../../time.js";
 import { decodePayload } from "../message-codec.js";
-import { JetStreamClient, type RawMessage } from "./jetstream-client.js";
+import { JetStreamClient, type RawMessage, type StreamState } from "./jetstream-client.js";
 import { KEY_HEADER, resolveJetStreamOptions, type JetStreamMessage, type JetStreamOptions, type ResolvedJetStreamOptions } from "./jetstream-options.js";
 import { planRange, readRange, type PartitionRange } from "./partition-range.js";
 
@@ -36,6 +36,8 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   private positions: number[] | undefined;
   /** Messages read while planning, by batch time: a fresh batch does not read them twice. */
   private readonly planned = new Map<Time, RawMessage[][]>();
+  /** In a group: the stream's bounds as read for the batch being planned. */
+  private groupState: { time: Time; state: Promise<StreamState> } | undefined;
   /** In a group: messages read while planning, by `${time}:${partition}`. */
   private readonly groupPlanned = new Map<string, RawMessage[]>();
 
@@ -116,7 +118,9 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
    */
   async planGroupPartition(time: Time, p: number, position: number | undefined): Promise<PartitionRange> {
     const { stream, subject, startAt } = this.options;
-    const state = await this.js.streamState(stream);
+    // One look at the stream's bounds per batch, whatever the number of partitions planned.
+    if (this.groupState?.time !== time) this.groupState = { time, state: this.js.streamState(stream) };
+    const state = await this.groupState.state;
     const from = position ?? (startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1));
     const { range, messages } = await planRange(this.js, stream, subject, p, from, state, this.rangeLimit(time));
     this.groupPlanned.set(`${time}:${p}`, messages);
