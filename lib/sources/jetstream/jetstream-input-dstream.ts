@@ -4,6 +4,7 @@ import { maxRecordsPerPartition } from "../../backpressure/partition-limits.js";
 import { InputDStream, type DStream } from "../../dstream/internal.js";
 import { RDD } from "../../rdd/rdd.js";
 import type { Time } from "../../time.js";
+import type { InputUiStatus } from "../../ui/ui-source.js";
 import { decodePayload } from "../message-codec.js";
 import { JetStreamClient, type RawMessage } from "./jetstream-client.js";
 import { KEY_HEADER, resolveJetStreamOptions, type JetStreamMessage, type JetStreamOptions, type ResolvedJetStreamOptions } from "./jetstream-options.js";
@@ -41,6 +42,8 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   private readonly planned = new Map<Time, RawMessage[][]>();
   /** In a group: messages read while planning, by `${time}:${partition}`. */
   private readonly groupPlanned = new Map<string, RawMessage[]>();
+  /** Per partition, the last plan's records, the lag it left and its limit (records per batch), for the UI. */
+  private lastPlanned: { records: number; lag: number; limit: number }[] | undefined;
 
   constructor(ssc: DStream<unknown>["ssc"], options: JetStreamOptions) {
     super(ssc);
@@ -113,21 +116,38 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
    * lag (Spark's maxMessagesPerPartition) and cuts each planned range to its share. The lags come
    * with the reads (each read's consumer counts what follows the position), so this costs no
    * request: each partition read at most the whole rate's worth, and what a cut range leaves is
-   * read again by the next batch.
+   * read again by the next batch. Remembers per partition what the plan took, for the UI.
    */
-  private shareRate(planned: Awaited<ReturnType<typeof planRange>>[], positions: readonly number[], lastSeq: number): Awaited<ReturnType<typeof planRange>>[] {
+  private shareRate(planned: Awaited<ReturnType<typeof planRange>>[], positions: readonly number[], lastSeq: number, readLimit: number): Awaited<ReturnType<typeof planRange>>[] {
     const rate = this.rateLimit()?.rate;
-    if (rate === undefined) return planned;
     // Messages stored after the stream state was read are not this batch's: lag counts up to lastSeq.
     const lags = planned.map(({ range, pending }) => Math.min(pending, lastSeq - (positions[range.partition] as number)));
-    const limits = maxRecordsPerPartition(lags, { rate, maxRatePerPartition: this.options.maxRatePerPartition, batchDuration: this.ssc.batchDuration });
-    if (limits === undefined) return planned;
-    return planned.map((x, i) => {
-      const limit = limits[i] as number;
+    const limits = rate === undefined ? undefined : maxRecordsPerPartition(lags, { rate, maxRatePerPartition: this.options.maxRatePerPartition, batchDuration: this.ssc.batchDuration });
+    const shared = planned.map((x, i) => {
+      const limit = limits?.[i] ?? readLimit;
       if (x.messages.length <= limit) return x;
       const messages = x.messages.slice(0, limit);
       return { ...x, messages, range: { ...x.range, to: (messages[limit - 1] as RawMessage).seq, count: limit } };
     });
+    this.lastPlanned = shared.map((x, i) => ({ records: x.range.count, lag: Math.max(0, x.pending - x.range.count), limit: limits?.[i] ?? readLimit }));
+    return shared;
+  }
+
+  /** Per partition: its position, the last batch's records, the lag it left and its rate limit (records/s). */
+  uiStatus(): InputUiStatus {
+    const positions = this.positions ?? [];
+    const last = this.lastPlanned;
+    const perSecond = (limit: number): number | undefined => (Number.isFinite(limit) ? (limit * 1000) / this.ssc.batchDuration : undefined);
+    const partitions = positions.map((offset, partition) => ({
+      partition,
+      offset,
+      lastBatchRecords: last?.[partition]?.records,
+      lag: last?.[partition]?.lag,
+      rateLimit: last?.[partition] === undefined ? this.options.maxRatePerPartition : perSecond(last[partition].limit),
+    }));
+    const status: InputUiStatus = { offsets: Object.fromEntries(positions.map((o, p) => [String(p), o])), partitions };
+    if (last !== undefined) status.pendingRecords = last.reduce((n, x) => n + x.lag, 0);
+    return status;
   }
 
   async plan(time: Time): Promise<JetStreamPlan> {
@@ -141,7 +161,7 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     // against 0.1-0.3 s).
     let planned: Awaited<ReturnType<typeof planRange>>[] = [];
     for (let p = 0; p < partitions; p++) planned.push(await planRange(this.js, stream, subject, p, positions[p] as number, state, limit));
-    planned = this.shareRate(planned, positions, state.lastSeq);
+    planned = this.shareRate(planned, positions, state.lastSeq, limit);
     for (const { range } of planned) positions[range.partition] = range.to;
     this.planned.set(time, planned.map((x) => x.messages));
     return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges: planned.map((x) => x.range) };
