@@ -146,7 +146,8 @@ export class MqttReceiver<T = string> extends AckingReceiver<T, number, Session>
 
   private storeAtMostOnce(topic: string, payload: Uint8Array): void {
     try {
-      this.store(decodePayload<T>(payload, this.options.codec));
+      // QoS 0 has no flow control to apply: the broker pushes; past the rate limit the buffer grows.
+      void this.store(decodePayload<T>(payload, this.options.codec));
     } catch (err) {
       this.reportError(`MQTT topic ${topic}: a QoS 0 message is not ${this.options.codec}; dropped`, err);
     }
