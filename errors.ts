@@ -38,6 +38,8 @@ export const ErrorCodes = {
   RECEIVER_FAILED: "DSTREAM_RECEIVER_FAILED",
   /** A receiver was used outside its life cycle (e.g. `storeMany` after stop). */
   RECEIVER_STOPPED: "DSTREAM_RECEIVER_STOPPED",
+  /** A receiver stores with `store` far beyond its rate limit without awaiting it (reported to listeners, not thrown). */
+  RECEIVER_OVERFLOW: "DSTREAM_RECEIVER_OVERFLOW",
   /** A SQL query over the registered batch tables failed. */
   SQL_FAILED: "DSTREAM_SQL_FAILED",
   /** A source no longer holds the offsets a batch must read (e.g. removed by retention). */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
 import { LineSplitter } from "./line-splitter.js";
+import { SocketReceiver } from "./socket-receiver.js";
 
 const WAIT = { timeout: 20_000, interval: 5 };
 
@@ -92,6 +93,32 @@ describe("socketTextStream", () => {
     await ssc.stop();
     expect(events.at(-1)).toBe("stopped");
     await closeServer(second.connections);
+  });
+
+  it("past its maxRate stops reading the socket, so TCP holds the sender back instead of the buffer growing", async () => {
+    const { port, connections } = await listen();
+    const clock = new ManualClock();
+    ssc = new StreamingContext({ batchDuration: 1000, clock });
+    const stream = ssc.receiverStream(new SocketReceiver("127.0.0.1", port, { maxRate: 1000 }));
+    stream.foreachRDD(() => undefined);
+    await ssc.start();
+    await vi.waitFor(() => expect(connections).toHaveLength(1), WAIT);
+    const conn = connections[0] as Socket;
+    // 4,000,000 lines (48 MB): far more than the kernel's socket buffers hold.
+    const line = "line-000000\n";
+    const chunk = line.repeat(100_000);
+    for (let i = 0; i < 40; i++) conn.write(chunk);
+    // The receiver took its bound (1,000 records, one second at the rate) and stopped reading:
+    // most of the data still waits in the sender's buffer.
+    await vi.waitFor(() => expect(stream.pendingRecords).toBeGreaterThanOrEqual(1000), WAIT);
+    await vi.waitFor(() => expect(conn.writableLength).toBeGreaterThan(30 * chunk.length), WAIT);
+    // At most the bound plus the lines of one read (64 KiB: 5,462 lines of 12 bytes).
+    expect(stream.pendingRecords).toBeLessThanOrEqual(1000 + Math.ceil(65_536 / line.length));
+    // Cuts take 200 records each 200 ms: the receiver reads on, about as fast.
+    await clock.advance(1000);
+    await vi.waitFor(() => expect(stream.pendingRecords).toBeGreaterThanOrEqual(1000), WAIT);
+    expect(stream.pendingRecords).toBeLessThanOrEqual(1000 + Math.ceil(65_536 / line.length));
+    conn.destroy();
   });
 
   it("checks host and port", () => {

@@ -42,12 +42,20 @@ export class SocketReceiver extends Receiver<string> {
     const current = (): boolean => this.socket === socket && !this.isStopped();
     socket.on("data", (chunk: Buffer) => {
       if (!current()) return;
-      for (const line of splitter.push(chunk)) this.store(line);
+      let room: Promise<void> | undefined;
+      for (const line of splitter.push(chunk)) room = this.store(line);
+      if (room === undefined) return;
+      // Past the rate limit store's promise stays pending: stop reading until it resolves, and
+      // TCP's flow control slows the sender down.
+      socket.pause();
+      void room.then(() => {
+        if (this.socket === socket) socket.resume();
+      });
     });
     socket.on("end", () => {
       if (!current()) return;
       // The server closed cleanly: its last line counts even without a newline.
-      for (const line of splitter.end()) this.store(line);
+      for (const line of splitter.end()) void this.store(line);
       this.restart(`Socket data stream from ${this.host}:${this.port} had no more data; reconnecting`, undefined, this.reconnectDelay);
     });
     socket.on("error", (err) => {

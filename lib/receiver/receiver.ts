@@ -51,12 +51,18 @@ export abstract class Receiver<T> {
    * data (API.md), naming what was found. It is buffered and cut into a block every
    * `blockInterval`; a crash before its block is written loses it (as in Spark). Use `storeMany` for
    * records that must not be lost.
+   *
+   * The record is always taken. The promise (which never rejects) is Spark's blocking `store`:
+   * under `maxRate` or backpressure it stays pending while one second's worth of records at the
+   * current rate waits in the buffer, so a receiver that awaits it before taking more from its
+   * source stores no faster than the rate. Ignoring it keeps the old behaviour (the buffer grows;
+   * at ten times the bound the receiver reports DSTREAM_RECEIVER_OVERFLOW to listeners, once).
    */
-  store(item: T): void {
+  store(item: T): Promise<void> {
     const sup = this.bound("store");
     const bad = notPlain(item, `Receiver ${this.name}: store(record)`, "the record");
     if (bad !== undefined) throw bad;
-    sup.store(item);
+    return sup.store(item);
   }
 
   /**

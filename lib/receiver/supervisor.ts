@@ -73,9 +73,16 @@ export class ReceiverSupervisor {
     this.limiter = initial === undefined && bound === undefined ? undefined : new RateLimiter(initial ?? Infinity, deps.clock);
     const limiter = this.limiter;
     bound?.onChange((rate) => limiter?.setRate(rate));
-    this.generator = new BlockGenerator(deps.clock, deps.blockInterval, this.limiter, (records) => {
-      void this.blocks.add(records, { hasOffset: false, sync: false });
-    });
+    this.generator = new BlockGenerator(
+      deps.clock,
+      deps.blockInterval,
+      this.limiter,
+      (records) => void this.blocks.add(records, { hasOffset: false, sync: false }),
+      (buffered, bound) => {
+        const message = `Receiver ${receiver.name}: store() holds ${buffered} records not yet in a block, over 10 times its bound of ${bound} (one second at the rate limit): the receiver stores faster than the rate without awaiting store(). Await the promise store() returns (or use storeMany) so that the source slows down instead of memory growing`;
+        this.reportError(message, new ReceiverError(ErrorCodes.RECEIVER_OVERFLOW, message));
+      },
+    );
   }
 
   /** Records stored and not yet cut into a block. */
@@ -101,10 +108,12 @@ export class ReceiverSupervisor {
     await this.startReceiver();
   }
 
-  store(item: unknown): void {
+  /** Buffers `item`; resolves when there is room for more (at once during a graceful stop). */
+  store(item: unknown): Promise<void> {
     if (this.finished) throw stopped(this.receiver.name, "store");
     this.failures = 0;
-    this.generator.add(item);
+    const room = this.generator.add(item);
+    return this.stopping ? Promise.resolve() : room;
   }
 
   storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
@@ -162,6 +171,7 @@ export class ReceiverSupervisor {
     if (graceful) {
       await this.stopReceiver(message);
       // What onStop handed over is accepted: the last cut ignores the rate limit, and so do these.
+      this.generator.releaseAll();
       for (const w of this.waiting) w.release();
       this.waiting.clear();
       await Promise.allSettled([...this.inflight]);
@@ -174,6 +184,7 @@ export class ReceiverSupervisor {
     }
     this.generator.stop();
     if (flush) this.generator.cut(true);
+    this.generator.releaseAll();
   }
 
   reportError(message: string, error: unknown): void {

@@ -23,7 +23,10 @@ export abstract class AckingReceiver<T, M, S extends AckingSession> extends Rece
   private batcher: AckingBatcher<T, M> | undefined;
   private counts = { stored: 0, duplicates: 0 };
 
-  /** `inflight`: the most unacknowledged messages the broker sends at a time (prefetch, Receive Maximum). */
+  /**
+   * `inflight`: the most unacknowledged messages the broker sends at a time (prefetch); Infinity
+   * when the broker's bound cannot be trusted and the subclass calls {@link acknowledgementsProcessed}.
+   */
   constructor(
     options: ReceiverOptions,
     private readonly inflight: number,
@@ -89,6 +92,15 @@ export abstract class AckingReceiver<T, M, S extends AckingSession> extends Rece
       this.reportError(what, err);
       return { kind: "rejected", key, pos, message };
     }
+  }
+
+  /**
+   * The broker has processed the acknowledgements of every delivery up to `pos` on `session`:
+   * their identities leave the redelivery window.
+   */
+  protected acknowledgementsProcessed(session: S, pos: number): void {
+    if (session.closed || this.session !== session) return;
+    this.window?.confirm(pos);
   }
 
   /** The connection is gone: restart with backoff, once per session, with a coded error for listeners. */

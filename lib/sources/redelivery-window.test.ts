@@ -17,6 +17,20 @@ describe("RedeliveryWindow", () => {
     expect(w.snapshot([]).redelivery).toEqual(["d"]);
   });
 
+  it("with inflight = Infinity, holds identities until confirm() proves their acks were processed", () => {
+    const w = new RedeliveryWindow(Infinity);
+    w.add(entries(["a", "b", "c", "d"], 1));
+    // However many deliveries follow, nothing is assumed acknowledged (a broker may overrun its Receive Maximum).
+    expect(w.arrived("e", 1000, false)).toBe(false);
+    expect(w.snapshot([]).redelivery).toEqual(["a", "b", "c", "d"]);
+    w.confirm(2);
+    expect(w.snapshot([]).redelivery).toEqual(["c", "d"]);
+    // Unconfirmed identities come back as restored ones on a new connection.
+    w.newConnection();
+    expect(w.arrived("c", 1, true)).toBe(true);
+    expect(w.arrived("a", 2, true)).toBe(false);
+  });
+
   it("after a restart, recognises redeliveries by identity and count, and forgets the rest at the first fresh message", () => {
     const w = RedeliveryWindow.restore({ redelivery: ["x", "same", "same", "y"] }, 100);
     expect(w.size).toBe(4);

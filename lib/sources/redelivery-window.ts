@@ -5,10 +5,12 @@
  * it back from `lastStoredOffset()` after a restart, and drops a redelivered message whose identity
  * it holds: that message is already in the WAL.
  *
- * Why the set stays small: the receiver acknowledges strictly in delivery order, and the broker
- * never has more than `inflight` unacknowledged messages out (RabbitMQ's prefetch, MQTT 5's Receive
- * Maximum). So when the message at delivery position n arrives, the broker has processed the
- * acknowledgements of every position up to n − inflight, and those identities can go. Positions
+ * Why the set stays small: the receiver acknowledges strictly in delivery order, and a broker that
+ * never has more than `inflight` unacknowledged messages out (RabbitMQ's prefetch) has processed
+ * the acknowledgements of every position up to n − inflight when the message at position n
+ * arrives, and those identities can go. A broker that does not keep to such a bound (Mosquitto
+ * 2.0.11 overruns MQTT 5's Receive Maximum) gets `inflight` = Infinity, and its receiver proves
+ * instead which acknowledgements the broker processed and calls {@link confirm}. Positions
  * are per connection (a delivery tag, a counter); on a new connection every held identity becomes
  * "restored" (position unknown) until the broker shows that its redeliveries are over: brokers
  * redeliver unacknowledged messages before any new one (RabbitMQ requeues them at their original
@@ -47,11 +49,7 @@ export class RedeliveryWindow {
    * it is a duplicate of one in the WAL (its identity `key` was held): acknowledge it, store nothing.
    */
   arrived(key: string, pos: number, redelivered: boolean): boolean {
-    while (this.head < this.current.length && (this.current[this.head] as { pos: number }).pos <= pos - this.inflight) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.current.length) {
-      this.current = this.current.slice(this.head);
-      this.head = 0;
-    }
+    this.confirm(pos - this.inflight);
     if (!redelivered) {
       this.restored.clear();
       return false;
@@ -62,6 +60,18 @@ export class RedeliveryWindow {
     else this.restored.set(key, n - 1);
     // Its acknowledgement is pending again: it joins the window with its batch (add/snapshot).
     return true;
+  }
+
+  /**
+   * The broker has processed the acknowledgements of every delivery up to position `pos` of this
+   * connection (the receiver saw proof of it): those identities can no longer come back.
+   */
+  confirm(pos: number): void {
+    while (this.head < this.current.length && (this.current[this.head] as { pos: number }).pos <= pos) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.current.length) {
+      this.current = this.current.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** Duplicates whose acknowledgement was never sent (the write before it failed): held again. */

@@ -3,7 +3,7 @@ import type { UiSource } from "./ui-source.js";
 
 /**
  * What dstream adds to Spark's streaming REST API, under the same prefix: every input with its
- * rate limit, the state of each stateful operator, the commit and snapshot history, and what the
+ * rate limit (and a direct input's partitions: offset, last batch's records, lag, rate limit), the state of each stateful operator, the commit and snapshot history, and what the
  * last start recovered. Plain numbers in ms and bytes; absent values are null.
  */
 
@@ -18,6 +18,8 @@ export function inputs(src: UiSource): Record<string, unknown>[] {
     backpressure: src.backpressure(),
     lastStoredOffset: i.lastStoredOffset === undefined ? null : jsonSafe(i.lastStoredOffset),
     pendingRecords: i.pendingRecords ?? null,
+    // Direct inputs' partitions (Spark's REST API has no field for them): absent values are null.
+    partitions: (i.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset, lastBatchRecords: p.lastBatchRecords ?? null, lag: p.lag ?? null, rateLimit: finiteOrNull(p.rateLimit) })),
     eventRates: eventRates(src, i.streamId),
     rateLimits: src.progress.rateLimits.get(i.streamId) ?? [],
   }));

@@ -132,5 +132,6 @@ function inputView(ssc: StreamingContext, input: StreamingContext["graph"]["inpu
   const view: InputView = { streamId: input.streamId, name: `${input.constructor.name}-${input.streamId}`, kind: input.constructor.name, maxRate: limit?.maxRate, rateLimit: limit?.rate };
   if (status?.offsets !== undefined) view.lastStoredOffset = status.offsets;
   if (status?.pendingRecords !== undefined) view.pendingRecords = status.pendingRecords;
+  if (status?.partitions !== undefined) view.partitions = status.partitions;
   return view;
 }

@@ -15,6 +15,21 @@ export interface InputView {
   lastStoredOffset?: unknown;
   /** Receivers: records stored and not yet in a batch. */
   pendingRecords?: number;
+  /** Partitioned direct inputs (jetStream): one row per partition. */
+  partitions?: PartitionUiStatus[];
+}
+
+/** One partition of a direct input (a JetStream partition) as the UI shows it. */
+export interface PartitionUiStatus {
+  partition: number;
+  /** The last sequence assigned to a batch: the next batch reads after it. */
+  offset: number;
+  /** Records the last planned batch took from the partition (undefined before the first plan). */
+  lastBatchRecords: number | undefined;
+  /** Messages left after `offset` when the last batch was planned. */
+  lag: number | undefined;
+  /** Records/s the partition may take now (its share under backpressure, or maxRatePerPartition); undefined while unbounded. */
+  rateLimit: number | undefined;
 }
 
 /**
@@ -26,6 +41,8 @@ export interface InputUiStatus {
   offsets?: unknown;
   /** Records available and not yet in a batch, if the source can tell. */
   pendingRecords?: number;
+  /** Per partition: offset, last batch's records, lag, rate limit. */
+  partitions?: PartitionUiStatus[];
 }
 
 /** One stateful operator as the UI shows it. */

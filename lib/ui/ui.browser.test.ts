@@ -3,20 +3,26 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { StreamingContext } from "../streaming-context.js";
 import { chromiumAvailable, launchChromium } from "../test-support/chromium.js";
+import { NATS_URL, testStream, type TestStream } from "../test-support/jetstream-fixture.js";
+import { serviceAvailable } from "../test-support/services.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 import { TestReceiver } from "../test-support/test-receiver.js";
 import { WorkClock } from "../test-support/work-clock.js";
 
 const tempDir = tempDirs("dstream-ui-browser-");
 const hasChromium = chromiumAvailable();
+const nats = await serviceAvailable("nats");
 
 let ssc: StreamingContext | undefined;
 let browser: BrowserContext | undefined;
+let jetStream: TestStream | undefined;
 afterEach(async () => {
   await browser?.close();
   browser = undefined;
   await ssc?.stop();
   ssc = undefined;
+  await jetStream?.remove();
+  jetStream = undefined;
 });
 
 /** Screenshots go to DSTREAM_UI_SCREENSHOTS when set (to look at them), else to a temp dir. */
@@ -132,6 +138,60 @@ describe.skipIf(!hasChromium)("the live UI in headless Chromium", () => {
     expect(await page.textContent("#operations tr.failed")).toContain("sink rejected batch");
     await page.screenshot({ path: join(shots, "ui-failed.png"), fullPage: true });
 
+    expect(problems).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium || !nats)("the live UI of a jetStream input", () => {
+  it("shows a row per partition (offset, last batch's records, lag, rate limit) on the page and in the inputs API, not among Spark's receivers", async () => {
+    const s = (jetStream = await testStream());
+    const clock = new WorkClock(Date.UTC(2024, 0, 1, 12, 0, 0));
+    ssc = new StreamingContext({ batchDuration: 1000, clock, appName: "orders", ui: { port: 0 }, backpressure: true });
+    // 4 ms of clock time a record (250/s) for 400 records/s, 3 of 4 on partition 0: backpressure cuts the ranges.
+    ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: 2, maxRatePerPartition: 300 }).foreachRDD((rdd) => clock.work(rdd.count() * 4));
+    await ssc.start();
+    let published = 0;
+    for (let b = 0; b < 8; b++) {
+      const due = Math.floor(((clock.now() - Date.UTC(2024, 0, 1, 12, 0, 0) + 1000) * 400) / 1000);
+      const sends: Promise<number>[] = [];
+      for (; published < due; published++) sends.push(s.publish(published % 4 === 3 ? 1 : 0, `order-${published}`));
+      await Promise.all(sends);
+      await clock.advance(1000);
+    }
+    const api = `${ssc.uiUrl as string}api/v1/applications/orders/streaming/`;
+    expect(await (await fetch(`${api}receivers`)).json()).toEqual([]);
+    const [input] = (await (await fetch(`${api}inputs`)).json()) as any[];
+    expect(input.kind).toBe("JetStreamInputDStream");
+    expect(input.partitions).toHaveLength(2);
+    for (const p of input.partitions) {
+      expect(Object.keys(p).sort()).toEqual(["lag", "lastBatchRecords", "offset", "partition", "rateLimit"]);
+      expect(p.offset).toBeGreaterThan(0);
+      expect(p.lastBatchRecords).toBeGreaterThan(0);
+      expect(p.lag).toBeGreaterThan(0);
+      // The partition's share of the input's rate, never above maxRatePerPartition.
+      expect(p.rateLimit).toBeGreaterThan(0);
+      expect(p.rateLimit).toBeLessThanOrEqual(300);
+    }
+    // Shared by lag: partition 0 gets three times the input, so the larger share.
+    expect(input.partitions[0].rateLimit).toBeGreaterThan(input.partitions[1].rateLimit);
+    expect(input.pendingRecords).toBe(input.partitions[0].lag + input.partitions[1].lag);
+
+    browser = await launchChromium(await tempDir());
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(ssc.uiUrl as string);
+    await until(page, "two partition rows", () => document.querySelectorAll("#partitions tr[data-partition-row]").length === 2);
+    const rows = await page.locator("#partitions tr[data-partition-row]").evaluateAll((trs: any[]) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td: any) => td.textContent)));
+    const fmt = (n: number): string => n.toLocaleString("en-US");
+    for (const [i, p] of (input.partitions as any[]).entries()) {
+      expect(rows[i]).toEqual([`JetStreamInputDStream-0 [0]`, String(p.partition), fmt(p.offset), fmt(p.lastBatchRecords), fmt(p.lag), expect.stringMatching(/^[\d.]+\/s \(backpressure\)$/)]);
+    }
+    await page.locator("#partitions").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(await shotDir(), "ui-jetstream-partitions.png"), fullPage: true });
     expect(problems).toEqual([]);
   });
 });

@@ -1,7 +1,10 @@
 import { ErrorCodes, StreamingError } from "../../../errors.js";
+import type { InputRateLimit } from "../../backpressure/input-rate-controller.js";
+import { maxRecordsPerPartition } from "../../backpressure/partition-limits.js";
 import { InputDStream, type DStream } from "../../dstream/internal.js";
 import { RDD } from "../../rdd/rdd.js";
 import type { Time } from "../../time.js";
+import type { InputUiStatus } from "../../ui/ui-source.js";
 import { decodePayload } from "../message-codec.js";
 import { JetStreamClient, type RawMessage, type StreamState } from "./jetstream-client.js";
 import { KEY_HEADER, resolveJetStreamOptions, type JetStreamMessage, type JetStreamOptions, type ResolvedJetStreamOptions } from "./jetstream-options.js";
@@ -25,7 +28,8 @@ export interface JetStreamPlan {
 /**
  * `ssc.jetStream` (Spark's DirectKafkaInputDStream): no receiver and no write-ahead log. Planning
  * a batch reads, per partition, what the stream holds after the partition's position (at most
- * `maxRatePerPartition` × batch seconds) and records the range in the batch plan, which commits
+ * `maxRatePerPartition` × batch seconds, and under backpressure the partition's share of the
+ * input's rate) and records the range in the batch plan, which commits
  * with the batch; the batch's RDD has one partition per JetStream partition, in sequence order.
  * A batch re-run after a crash reads its recorded ranges again from the stream.
  */
@@ -40,6 +44,8 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   private groupState: { time: Time; state: Promise<StreamState> } | undefined;
   /** In a group: messages read while planning, by `${time}:${partition}`. */
   private readonly groupPlanned = new Map<string, RawMessage[]>();
+  /** Per partition, the last plan's records, the lag it left and its limit (records per batch), for the UI. */
+  private lastPlanned: { records: number; lag: number; limit: number }[] | undefined;
 
   constructor(ssc: DStream<unknown>["ssc"], options: JetStreamOptions) {
     super(ssc);
@@ -71,6 +77,7 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   }
 
   override async startInput(): Promise<void> {
+    this.rateLimit();
     const { partitions, startAt, stream } = this.options;
     const have = this.positions ?? [];
     if (have.length >= partitions && have.every((p) => p !== undefined)) return;
@@ -89,10 +96,60 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     await c?.release();
   }
 
-  /** The most messages one partition's range may hold in batch `time` (maxRatePerPartition). */
+  /**
+   * The most messages one partition's range may hold in batch `time`: maxRatePerPartition, and
+   * under backpressure the whole input's rate (no partition's share of it can be larger).
+   */
   protected rangeLimit(_time: Time): number {
-    const rate = this.options.maxRatePerPartition;
-    return rate === undefined ? Infinity : Math.max(1, Math.floor((rate * this.ssc.batchDuration) / 1000));
+    const seconds = this.ssc.batchDuration / 1000;
+    const perPartition = this.options.maxRatePerPartition;
+    const rate = this.rateLimit()?.rate;
+    return Math.min(perPartition === undefined ? Infinity : Math.max(1, Math.floor(perPartition * seconds)), rate === undefined ? Infinity : Math.max(1, Math.floor(rate * seconds)));
+  }
+
+  /** This input's rate under backpressure (registered on first call), capped by maxRatePerPartition × partitions. */
+  private rateLimit(): InputRateLimit | undefined {
+    const { maxRatePerPartition, partitions } = this.options;
+    return this.ssc.backpressure?.register(this.streamId, maxRatePerPartition === undefined ? undefined : maxRatePerPartition * partitions);
+  }
+
+  /**
+   * Under backpressure, shares the input's rate out over the partitions in proportion to their
+   * lag (Spark's maxMessagesPerPartition) and cuts each planned range to its share. The lags come
+   * with the reads (each read's consumer counts what follows the position), so this costs no
+   * request: each partition read at most the whole rate's worth, and what a cut range leaves is
+   * read again by the next batch. Remembers per partition what the plan took, for the UI.
+   */
+  private shareRate(planned: Awaited<ReturnType<typeof planRange>>[], positions: readonly number[], lastSeq: number, readLimit: number): Awaited<ReturnType<typeof planRange>>[] {
+    const rate = this.rateLimit()?.rate;
+    // Messages stored after the stream state was read are not this batch's: lag counts up to lastSeq.
+    const lags = planned.map(({ range, pending }) => Math.min(pending, lastSeq - (positions[range.partition] as number)));
+    const limits = rate === undefined ? undefined : maxRecordsPerPartition(lags, { rate, maxRatePerPartition: this.options.maxRatePerPartition, batchDuration: this.ssc.batchDuration });
+    const shared = planned.map((x, i) => {
+      const limit = limits?.[i] ?? readLimit;
+      if (x.messages.length <= limit) return x;
+      const messages = x.messages.slice(0, limit);
+      return { ...x, messages, range: { ...x.range, to: (messages[limit - 1] as RawMessage).seq, count: limit } };
+    });
+    this.lastPlanned = shared.map((x, i) => ({ records: x.range.count, lag: Math.max(0, x.pending - x.range.count), limit: limits?.[i] ?? readLimit }));
+    return shared;
+  }
+
+  /** Per partition: its position, the last batch's records, the lag it left and its rate limit (records/s). */
+  uiStatus(): InputUiStatus {
+    const positions = this.positions ?? [];
+    const last = this.lastPlanned;
+    const perSecond = (limit: number): number | undefined => (Number.isFinite(limit) ? (limit * 1000) / this.ssc.batchDuration : undefined);
+    const partitions = positions.map((offset, partition) => ({
+      partition,
+      offset,
+      lastBatchRecords: last?.[partition]?.records,
+      lag: last?.[partition]?.lag,
+      rateLimit: last?.[partition] === undefined ? this.options.maxRatePerPartition : perSecond(last[partition].limit),
+    }));
+    const status: InputUiStatus = { offsets: Object.fromEntries(positions.map((o, p) => [String(p), o])), partitions };
+    if (last !== undefined) status.pendingRecords = last.reduce((n, x) => n + x.lag, 0);
+    return status;
   }
 
   async plan(time: Time): Promise<JetStreamPlan> {
@@ -104,8 +161,9 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     // One partition after the other: on nats-server 2.9.10, filtered consumers reading one stream
     // at once were measured 10-30x slower than the same reads in turn (4 x 500 messages: 1.4-5.8 s
     // against 0.1-0.3 s).
-    const planned: Awaited<ReturnType<typeof planRange>>[] = [];
+    let planned: Awaited<ReturnType<typeof planRange>>[] = [];
     for (let p = 0; p < partitions; p++) planned.push(await planRange(this.js, stream, subject, p, positions[p] as number, state, limit));
+    planned = this.shareRate(planned, positions, state.lastSeq, limit);
     for (const { range } of planned) positions[range.partition] = range.to;
     this.planned.set(time, planned.map((x) => x.messages));
     return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges: planned.map((x) => x.range) };

@@ -27,20 +27,21 @@ export function partitionSubject(subject: string, p: number): string {
 /**
  * Plans partition `partition` from `position` (the last sequence already assigned to a batch):
  * reads what the stream holds after it, up to `state.lastSeq`, at most `limit` messages, and
- * returns the range with the messages read. A stream that no longer holds sequences right after
+ * returns the range with the messages read and `pending`, how many messages on the partition's
+ * subject the stream held after the position when the read began (its lag, for free). A stream that no longer holds sequences right after
  * the position (retention, purge) fails with SOURCE_OFFSET_LOST: they may have been this
  * partition's.
  */
-export async function planRange(client: JetStreamClient, stream: string, subject: string, partition: number, position: number, state: StreamState, limit: number): Promise<{ range: PartitionRange; messages: RawMessage[] }> {
+export async function planRange(client: JetStreamClient, stream: string, subject: string, partition: number, position: number, state: StreamState, limit: number): Promise<{ range: PartitionRange; messages: RawMessage[]; pending: number }> {
   if (state.lastSeq < position) {
     throw lost(stream, subject, partition, `its position is sequence ${position}, but the stream's last sequence is ${state.lastSeq} (was the stream deleted or purged and created again?)`);
   }
   if (state.firstSeq > position + 1) {
     throw lost(stream, subject, partition, `messages after sequence ${position} up to ${state.firstSeq - 1} are no longer in the stream (its first sequence is now ${state.firstSeq}): retention removed them before a batch read them`);
   }
-  const { messages } = await client.readRange(stream, partitionSubject(subject, partition), position, state.lastSeq, limit);
+  const { messages, pending } = await client.readRange(stream, partitionSubject(subject, partition), position, state.lastSeq, limit);
   const to = messages.length >= limit ? (messages[messages.length - 1] as RawMessage).seq : state.lastSeq;
-  return { range: { partition, from: position, to, count: messages.length }, messages };
+  return { range: { partition, from: position, to, count: messages.length }, messages, pending };
 }
 
 /** Reads a planned range again: exactly its `count` messages, or SOURCE_OFFSET_LOST naming what is gone. */

@@ -69,6 +69,8 @@ describe.skipIf(!up)("mqttStream against Mosquitto", () => {
     // Acknowledgements are held per block, not per message: the messages share blocks.
     const blocks = j.stream.pendingRecords;
     expect(blocks).toBeLessThan(250);
+    // A PINGRESP proves the broker processed the PUBACKs: no identity stays held.
+    await vi.waitFor(() => expect(receiver.heldIdentities).toBe(0), WAIT);
     await clock.advance(1000);
     expect(out.flat()).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
     await ssc.stop();

@@ -88,7 +88,8 @@ export class ZeroMqReceiver<T = string> extends Receiver<T> {
       if (this.socket !== socket) return;
       const payload = frames[frames.length - 1] as Buffer;
       try {
-        this.store(decodePayload<T>(payload, this.codec));
+        // Waits past the rate limit: ZeroMQ then queues up to its high-water mark (a PUSH peer blocks there).
+        await this.store(decodePayload<T>(payload, this.codec));
       } catch (err) {
         this.reportError(`ZeroMQ ${this.endpoint}: a message is not ${this.codec}; dropped`, err);
       }

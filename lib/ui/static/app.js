@@ -84,6 +84,7 @@
     renderCharts(completed);
     renderBatches(active, completed);
     renderInputs();
+    renderPartitions();
     renderState();
     renderCheckpoints();
     renderRecovery();
@@ -203,6 +204,27 @@
       }),
       "No inputs",
     );
+  }
+
+  function renderPartitions() {
+    const rows = [];
+    for (const i of model.inputs) {
+      for (const p of i.partitions || []) {
+        rows.push(
+          el(
+            "tr",
+            { "data-partition-row": i.streamId + "/" + p.partition },
+            td(i.name + " [" + i.streamId + "]"),
+            num(String(p.partition)),
+            num(fmtInt(p.offset)),
+            num(fmtInt(p.lastBatchRecords)),
+            num(fmtInt(p.lag)),
+            num(p.rateLimit == null ? "unbounded" : fmtRate(p.rateLimit) + (i.backpressure && i.rateLimit != null ? " (backpressure)" : "")),
+          ),
+        );
+      }
+    }
+    table("partitions", ["Stream", "Partition", "Offset (last sequence planned)", "Last Batch Records", "Lag at Last Plan", "Rate Limit"], rows, "No partitioned inputs");
   }
 
   function renderState() {
