@@ -308,7 +308,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
           continue;
         }
         const plan: GroupPlan = { inputs: {} };
-        for (const input of this.inputs) plan.inputs[input.streamId] = await input.planGroupPartition(time, p, h.positions[input.streamId]);
+        for (const input of this.inputs) plan.inputs[input.streamId] = await input.planGroupPartition(time, p, h.positions[input.streamId], active.length);
         fresh.push({ p, h, entry: { kind: "plan", time, plan } });
         plans.set(p, plan);
       }

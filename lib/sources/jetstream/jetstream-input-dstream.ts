@@ -100,11 +100,11 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
    * The most messages one partition's range may hold in batch `time`: maxRatePerPartition, and
    * under backpressure the whole input's rate (no partition's share of it can be larger).
    */
-  protected rangeLimit(_time: Time): number {
+  protected rangeLimit(_time: Time, sharedBy = 1): number {
     const seconds = this.ssc.batchDuration / 1000;
     const perPartition = this.options.maxRatePerPartition;
     const rate = this.rateLimit()?.rate;
-    return Math.min(perPartition === undefined ? Infinity : Math.max(1, Math.floor(perPartition * seconds)), rate === undefined ? Infinity : Math.max(1, Math.floor(rate * seconds)));
+    return Math.min(perPartition === undefined ? Infinity : Math.max(1, Math.floor(perPartition * seconds)), rate === undefined ? Infinity : Math.max(1, Math.floor((rate * seconds) / sharedBy)));
   }
 
   /** This input's rate under backpressure (registered on first call), capped by maxRatePerPartition × partitions. */
@@ -171,16 +171,19 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
 
   /**
    * A group member plans partition `p` of batch `time` from `position`, the last sequence an earlier
-   * batch of the partition took (undefined: the partition starts now, at `startAt`). The messages
+   * batch of the partition took (undefined: the partition starts now, at `startAt`), one of
+   * `sharedBy` partitions it plans for the batch. The messages
    * read stay for `materialize` of the same batch.
    */
-  async planGroupPartition(time: Time, p: number, position: number | undefined): Promise<PartitionRange> {
+  async planGroupPartition(time: Time, p: number, position: number | undefined, sharedBy = 1): Promise<PartitionRange> {
     const { stream, subject, startAt } = this.options;
     // One look at the stream's bounds per batch, whatever the number of partitions planned.
     if (this.groupState?.time !== time) this.groupState = { time, state: this.js.streamState(stream) };
     const state = await this.groupState.state;
     const from = position ?? (startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1));
-    const { range, messages } = await planRange(this.js, stream, subject, p, from, state, this.rangeLimit(time));
+    // Under backpressure the member's rate (its own processing speed) is split evenly over the
+    // `sharedBy` partitions it plans in this batch.
+    const { range, messages } = await planRange(this.js, stream, subject, p, from, state, this.rangeLimit(time, sharedBy));
     this.groupPlanned.set(`${time}:${p}`, messages);
     return range;
   }
