@@ -127,9 +127,19 @@ export class ExchangeDStream<T> extends DStream<T> {
     }
   }
 
+  /**
+   * Batch `time`, with only the partitions of the running batch: a member catching up on a
+   * partition runs batches for it alone, and the other partitions' records, collected when they
+   * ran that time, are not this batch's (a window reading back sees each partition's own history).
+   */
   compute(time: Time): RDD<T> | undefined {
     const entry = this.collected.get(time);
-    return entry === undefined ? undefined : RDD.fromPartitions(entry.parts);
+    if (entry === undefined) return undefined;
+    const active = this.ssc.groupRuntime?.active;
+    if (active === undefined) return RDD.fromPartitions(entry.parts);
+    const parts: T[][] = entry.parts.map(() => []);
+    for (const q of active) parts[q] = entry.parts[q] ?? [];
+    return RDD.fromPartitions(parts);
   }
 
   override clearMetadata(time: Time): void {

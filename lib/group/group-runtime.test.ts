@@ -77,7 +77,51 @@ async function runThrough(run: WordCountRun, time: number): Promise<void> {
 
 const LINES = ["a b c", "b c d", "c d e", "a a a", "e f", "f", "b", "a c e", "d d", "x y z", "z", "y y", "a", "b", "c"];
 
+/** A windowed word count (3 s windows every second), alone or in `group`; records each window. */
+function windowedCount(s: TestStream, options: { group?: string; dir?: string; clock: ManualClock }) {
+  const ssc = new StreamingContext({
+    batchDuration: 1000,
+    clock: options.clock,
+    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500 } }),
+  });
+  const windows = new Map<number, [string, number][]>();
+  const completed: number[] = [];
+  ssc
+    .jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS, maxRatePerPartition: 2 })
+    .flatMap((m) => m.value.split(" "))
+    .map((w): [string, number] => [w, 1])
+    .reduceByKeyAndWindow((a, b) => a + b, 3000, 1000)
+    .foreachRDD((rdd, time) => void windows.set(time, sorted(rdd.collect())));
+  ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+  cleanup(() => ssc.stop().catch(() => undefined));
+  return { ssc, clock: options.clock, windows, completed, counts: new Map(), totals: new Map(), lines: new Map() } as WordCountRun & { windows: Map<number, [string, number][]> };
+}
+
 describe.skipIf(!nats)("a group of one member", () => {
+  it("windows a keyed stream as the job alone does, across a restart (earlier batches read back from the shuffle stream)", async () => {
+    const s = await stream();
+    await publishLines(s, LINES);
+    const alone = windowedCount(s, { dir: await tempDir(), clock: new ManualClock(0) });
+    await alone.ssc.start();
+    await runThrough(alone, 5000);
+    await alone.ssc.stop();
+
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const clock = new ManualClock(0);
+    const first = windowedCount(s, { group, clock });
+    await first.ssc.start();
+    await runThrough(first, 2000);
+    await first.ssc.stop();
+    const second = windowedCount(s, { group, clock });
+    await second.ssc.start();
+    await runThrough(second, 5000);
+    for (const t of [1000, 2000]) expect(first.windows.get(t), `window ending ${t}`).toEqual(alone.windows.get(t));
+    // Windows at 3000 and 4000 reach back over the restart into batches the first member ran.
+    for (const t of [3000, 4000, 5000]) expect(second.windows.get(t), `window ending ${t}`).toEqual(alone.windows.get(t));
+    expect(alone.windows.get(3000)?.length).toBeGreaterThan(0);
+  });
+
   it("computes what the job computes alone: per-batch counts, running totals and count() over every partition", async () => {
     const s = await stream();
     await publishLines(s, LINES);

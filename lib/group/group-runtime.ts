@@ -84,6 +84,8 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
   private inflight: AbortController | undefined;
   private wakeUp: (() => void) | undefined;
   private zeroTime: Time = 0;
+  /** The partitions of the last batch run, joined: a different set invalidates cached batches. */
+  private lastActive = "";
 
   constructor(
     private readonly ssc: StreamingContext,
@@ -248,7 +250,10 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       changed = true;
     }
     // Cached batches (windows) were computed without the gained partitions' records.
-    if (changed) this.ssc.graph.forgetGenerated();
+    if (changed) {
+      this.ssc.graph.forgetGenerated();
+      this.lastActive = "";
+    }
   }
 
   /** Reads partition p back from its log: state, last commit, pending plan, input positions. */
@@ -324,7 +329,10 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       const batchPlan: BatchPlan = { inputs: {} };
       for (const input of this.inputs) batchPlan.inputs[input.streamId] = input.groupPlan(active.map((p) => (plans.get(p) as GroupPlan).inputs[input.streamId] as PartitionRange));
 
-      // 2. Shuffles, then the output operations.
+      // 2. Shuffles, then the output operations. Batches cached under another set of partitions
+      // (a window's earlier batches) are computed again with this batch's.
+      if (active.join() !== this.lastActive) this.ssc.graph.forgetGenerated();
+      this.lastActive = active.join();
       this.active = active;
       const submissionTime = Math.min(time, clock.now());
       const done = await executeBatch({ graph, listeners, clock }, time, batchPlan, submissionTime, () => this.exchangeAll(time, active, controller.signal));
