@@ -46,3 +46,5 @@ export type { PostgresSinkOptions } from "./lib/sinks/postgres/postgres-options.
 export type { JetStreamSinkOptions } from "./lib/sinks/jetstream/jetstream-sink-options.js";
 export { DummySource, dummyLine } from "./lib/input/dummy-source.js";
 export type { DummySourceOptions } from "./lib/input/dummy-source.js";
+export type { GroupOptions } from "./lib/group/group-options.js";
+export type { GroupHandle, MemberInfo } from "./lib/group/contracts.js";
