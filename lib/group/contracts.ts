@@ -108,6 +108,8 @@ export interface PartitionLog {
   snapshot(p: number, time: Time, states: Record<string, unknown>): Promise<void>;
   /** Forgets p (no more appends through this instance until opened again). */
   close(p: number): void;
+  /** The newest entry of p's log, read-only (whoever writes p); undefined when p has none. */
+  lastEntry(p: number): Promise<LogEntry | undefined>;
 }
 
 /**
@@ -122,9 +124,11 @@ export interface ShuffleExchange {
   publish(exchangeId: string, p: number, time: Time, parts: readonly (readonly unknown[])[]): Promise<void>;
   /**
    * Waits until all sources 0..P-1 have published for (exchangeId, q, time), then returns their
-   * records concatenated in source order. Rejects with the signal's reason when aborted.
+   * records concatenated in source order. Rejects with the signal's reason when aborted. While
+   * it waits, every few seconds, `stalled` gets the sources still missing; it may throw to end the
+   * wait (their parts can no longer come).
    */
-  collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal): Promise<unknown[]>;
+  collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<unknown[]>;
 }
 
 /** What operators read of the group while a batch runs. */

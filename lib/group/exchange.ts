@@ -29,6 +29,8 @@ export interface ShuffleExchangeOptions {
 
 const DAY_MS = 24 * 3600_000;
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
+/** A collect still waiting after this long asks its caller (`stalled`) whether the missing parts can still come. */
+const STALL_CHECK_MS = 10_000;
 const FIRST_POLL_MS = 2;
 const MAX_POLL_MS = 50;
 const PLAIN_ID = /^[A-Za-z0-9_-]+$/;
@@ -92,12 +94,13 @@ class JetStreamShuffleExchange implements ShuffleExchange {
     );
   }
 
-  async collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal): Promise<unknown[]> {
+  async collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<unknown[]> {
     const id = subjectToken(exchangeId, "collect");
     this.check(q, time, "collect", "q");
     signal?.throwIfAborted();
     const parts: (unknown[] | undefined)[] = new Array(this.partitions).fill(undefined);
     let delay = FIRST_POLL_MS;
+    let lastCheck = Date.now();
     for (;;) {
       const missing = [...parts.keys()].filter((p) => parts[p] === undefined);
       const found = await abortable(
@@ -115,6 +118,10 @@ class JetStreamShuffleExchange implements ShuffleExchange {
         signal,
       );
       if (parts.every((part) => part !== undefined)) return (parts as unknown[][]).flat(1);
+      if (stalled !== undefined && Date.now() - lastCheck >= STALL_CHECK_MS) {
+        lastCheck = Date.now();
+        await stalled([...parts.keys()].filter((p) => parts[p] === undefined));
+      }
       delay = found.some(Boolean) ? FIRST_POLL_MS : Math.min(MAX_POLL_MS, delay * 2);
       await sleep(delay, signal);
     }

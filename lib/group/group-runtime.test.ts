@@ -9,6 +9,7 @@ import { tempDirs } from "../test-support/temp-dirs.js";
 import { removeGroup } from "../test-support/group-fixture.js";
 import type { DStream } from "../dstream/internal.js";
 import type { JetStreamMessage } from "../sources/jetstream/jetstream-options.js";
+import { JetStreamClient } from "../sources/jetstream/jetstream-client.js";
 
 const nats = await serviceAvailable("nats");
 const cleanup = cleanupsAfterEach();
@@ -171,6 +172,28 @@ describe.skipIf(!nats)("a group of one member", () => {
     const perBatch = new Map<string, number>();
     for (const run of [first, second]) for (const pairs of run.counts.values()) for (const [w, n] of pairs) perBatch.set(w, (perBatch.get(w) ?? 0) + n);
     expect(sorted([...perBatch])).toEqual(sorted([...expected]));
+  });
+
+  it("fails with SOURCE_OFFSET_LOST, not a hang, when shuffle data a batch needs is gone", async () => {
+    const s = await stream();
+    await publishLines(s, LINES);
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const clock = new ManualClock(0);
+    const first = windowedCount(s, { group, clock });
+    await first.ssc.start();
+    await runThrough(first, 2000);
+    await first.ssc.stop();
+    // As the shuffle stream's max age would: every part of batches 1000 and 2000 is gone.
+    const client = JetStreamClient.open([NATS_URL]);
+    cleanup(() => client.release());
+    await client.purgeSubjectBelow(`DSTREAM_GROUP_${group}_SHUF`, `dstream.group.${group}.>`, Number.MAX_SAFE_INTEGER);
+    const second = windowedCount(s, { group, clock });
+    await second.ssc.start();
+    await clock.advance(1000);
+    const err = await second.ssc.awaitTermination().then(() => undefined, (e: unknown) => e);
+    expect(StreamingError.is(err, ErrorCodes.SOURCE_OFFSET_LOST), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/committed batch 1000 .* no longer in stream/);
   });
 
   it("refuses a member whose job differs (the checkpoint mismatch report) and what a group cannot divide", async () => {

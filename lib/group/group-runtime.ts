@@ -382,17 +382,37 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       if (!x.isTimeValid(time)) continue;
       const rdd = x.parent.getOrCompute(time);
       await Promise.all(active.map((p) => this.exchange.publish(x.exchangeId, p, time, x.split(rdd, p, partitions))));
-      await Promise.all(active.map(async (q) => x.accept(time, q, await this.exchange.collect(x.exchangeId, q, time, signal), partitions)));
+      await Promise.all(active.map(async (q) => x.accept(time, q, await this.collect(x, q, time, signal), partitions)));
       // A window over the exchange reads earlier batches too: those of partitions this member
       // did not hold then are read back from the shuffle stream.
       const slide = x.slideDuration;
       const span = x.rememberDuration ?? slide;
       for (let t = time - span + slide; t < time; t += slide) {
         if (!x.isTimeValid(t)) continue;
-        for (const q of active) if (!x.has(t, q)) x.accept(t, q, await this.exchange.collect(x.exchangeId, q, t, signal), partitions);
+        for (const q of active) if (!x.has(t, q)) x.accept(t, q, await this.collect(x, q, t, signal), partitions);
       }
       if (signal.aborted) throw signal.reason;
     }
+  }
+
+  /**
+   * Target q's records of exchange `x` at `time`. A source part that does not come may still be
+   * on its way (its partition's member is slow, or dead and not yet replaced); but when the source
+   * partition has committed the batch already, its part was published and is gone (the shuffle
+   * stream's max age): waiting would hang forever, so the batch fails with a clear error.
+   */
+  private collect(x: ExchangeDStream<unknown>, q: number, time: Time, signal: AbortSignal): Promise<unknown[]> {
+    return this.exchange.collect(x.exchangeId, q, time, signal, async (missing) => {
+      for (const p of missing) {
+        const last = await this.log.lastEntry(p);
+        if (last !== undefined && (last.time > time || (last.time === time && last.kind === "commit"))) {
+          throw new StreamingError(
+            ErrorCodes.SOURCE_OFFSET_LOST,
+            `group "${this.options.name}": partition ${p} committed batch ${time} (its log is at ${last.kind} ${last.time}), but its shuffle output for partition ${q} (exchange ${x.exchangeId}) is no longer in stream DSTREAM_GROUP_${this.options.name}_SHUF: the stream's max age removed it before partition ${q} ran the batch. Partition ${q} cannot be brought up to date; start a new group (or raise the shuffle stream's max age before such downtime)`,
+          );
+        }
+      }
+    });
   }
 
   /** Appends to p's log; a stale view of p becomes Fenced. */

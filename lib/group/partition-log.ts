@@ -99,6 +99,13 @@ class JetStreamPartitionLog implements PartitionLog {
     });
   }
 
+  async lastEntry(p: number): Promise<LogEntry | undefined> {
+    this.checkPartition(p, "lastEntry");
+    const last = await this.client.directGetLast(this.stream, this.subject("log", p));
+    if (last === undefined) return undefined;
+    return (await decodeChunked(this.client, this.stream, this.subject("chunk", p), last, this.what(p, `entry at stream sequence ${last.seq}`))) as LogEntry;
+  }
+
   async open(p: number): Promise<PartitionHistory> {
     this.checkPartition(p, "open");
     this.held.delete(p);
