@@ -1,3 +1,4 @@
+import type { GroupStatus } from "../lib/group/group-status.js";
 import type { InspectReport } from "./inspect.js";
 
 const time = (t: number | undefined): string => (t === undefined ? "-" : `${t} (${new Date(t).toISOString()})`);
@@ -50,5 +51,43 @@ export function formatReport(r: InspectReport): string {
     out.push(...table(["partition", "committed offset", "planned offset", "pending msgs", "lag"], rows));
     if (js.lagError !== undefined) out.push(`  lag unknown: ${js.lagError}`);
   }
+  return out.join("\n");
+}
+
+const age = (ms: number | null): string => (ms === null ? "-" : ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60_000)} min`);
+const batchTime = (t: number | null): string => (t === null ? "-" : String(t));
+
+/** The human-readable form of a group's status (`dstream inspect --group`). */
+export function formatGroupReport(g: GroupStatus): string {
+  const f = g.fingerprint;
+  const live = g.members.filter((m) => m.live);
+  const out = [
+    `group ${g.group}  (KV bucket ${g.bucket}, log stream ${g.logStream})`,
+    `  partitions          ${g.partitions}  (key hash ${g.hash})`,
+    `  batch duration      ${g.batchDuration} ms`,
+    `  zero time           ${time(g.zeroTime)}`,
+    `  job fingerprint     ${f.operators} operators, ${f.inputs} input${f.inputs === 1 ? "" : "s"}, ${f.windowed} windowed, stateful: ${f.stateful.length === 0 ? "none" : f.stateful.join(", ")}`,
+    `  read at             ${time(g.readAt)}  (live = heartbeat younger than ${g.leaseMs} ms)`,
+    "",
+    `members (${live.length} live${g.members.length > live.length ? `, ${g.members.length - live.length} not` : ""})`,
+  ];
+  if (g.members.length === 0) out.push("  (none: no member runs, or every one left)");
+  else {
+    const rows = g.members.map((m) => [m.id, m.live ? "live" : "gone", age(m.heartbeatAgeMs), m.partitions.length === 0 ? "-" : m.partitions.map((p) => `${p.partition}@${p.epoch}`).join(" ")]);
+    out.push(...table(["member", "", "heartbeat", "partitions@epoch"], rows));
+  }
+  out.push("", "partitions");
+  const rows = g.partitionStatus.map((p) => [
+    String(p.partition),
+    p.holder ?? "(none)",
+    p.epoch === null ? "-" : String(p.epoch),
+    batchTime(p.lastCommitTime),
+    p.lastCommitMember ?? "-",
+    batchTime(p.pendingPlanTime),
+    p.snapshotTime === null ? "-" : `${p.snapshotTime} (${age(p.snapshotAgeMs)} ago)`,
+    String(p.logEntries),
+    String(p.lagBatches),
+  ]);
+  out.push(...table(["partition", "holder", "epoch", "last commit", "committed by", "pending plan", "snapshot", "log entries", "lag (batches)"], rows));
   return out.join("\n");
 }

@@ -47,7 +47,6 @@ export interface JoinGroupOptions {
 const GROUP_NAME = /^[A-Za-z0-9_-]+$/;
 /** KV key characters (a member id becomes part of a key). */
 const MEMBER_ID = /^[A-Za-z0-9_=-][A-Za-z0-9_=.-]*$/;
-const META_KEY = "meta";
 const MEMBER_PREFIX = "member.";
 const LEASE_PREFIX = "lease.";
 const MIN_LEASE_MS = 300;
@@ -62,7 +61,8 @@ interface LeaseValue {
   epoch: number;
 }
 
-interface Lease extends LeaseValue {
+/** A lease entry: its holder ("" once given up), its epoch, and the entry's revision and server time. */
+export interface Lease extends LeaseValue {
   revision: number;
   timestamp: number;
 }
@@ -115,6 +115,53 @@ export function assignPartitions(members: readonly string[], partitions: number,
   return out;
 }
 
+/** What a group's bucket says at one moment; see {@link groupView}. */
+export interface GroupView {
+  /** Members whose heartbeat is younger than leaseMs, sorted. */
+  live: string[];
+  /** Every member key's heartbeat: the server's time of its last write. */
+  heartbeats: Map<string, number>;
+  /** Every lease entry of a partition 0..P-1, held or not. */
+  leases: Map<number, Lease>;
+  /** The holders of fresh leases (live member, entry younger than leaseMs). */
+  holders: Map<number, string>;
+}
+
+/**
+ * Live members and lease holders from the bucket's `entries`, at the server's time `serverNow`:
+ * the rule every member applies, and what read-only tools (`dstream inspect --group`) show.
+ */
+export function groupView(entries: readonly KvEntry[], at: { group: string; partitions: number; leaseMs: number; serverNow: number }): GroupView {
+  const live = new Set<string>();
+  const heartbeats = new Map<string, number>();
+  const leases = new Map<number, Lease>();
+  for (const e of entries) {
+    if (e.key.startsWith(MEMBER_PREFIX)) {
+      const id = e.key.substring(MEMBER_PREFIX.length);
+      heartbeats.set(id, e.timestamp);
+      if (at.serverNow - e.timestamp < at.leaseMs) live.add(id);
+    } else if (e.key.startsWith(LEASE_PREFIX)) {
+      const p = Number(e.key.substring(LEASE_PREFIX.length));
+      if (!Number.isInteger(p) || p < 0 || p >= at.partitions) continue;
+      const v = decodeValue(`group ${at.group} ${e.key}`, e.value) as LeaseValue;
+      leases.set(p, { member: v.member, epoch: v.epoch, revision: e.revision, timestamp: e.timestamp });
+    }
+  }
+  const holders = new Map<number, string>();
+  for (const [p, l] of leases) {
+    if (live.has(l.member) && at.serverNow - l.timestamp < at.leaseMs) holders.set(p, l.member);
+  }
+  return { live: [...live].sort(), heartbeats, leases, holders };
+}
+
+/** The group's stored meta, from the bucket's `meta` entry. */
+export function decodeGroupMeta(group: string, entry: KvEntry): GroupMeta {
+  return decodeValue(`group ${group} meta`, entry.value) as GroupMeta;
+}
+
+/** The key of the group's meta in its bucket. */
+export const GROUP_META_KEY = "meta";
+
 /**
  * Joins group `options.group`: agrees on the meta (refused with `CHECKPOINT_MISMATCH`, writing
  * nothing, when it differs), registers the member and takes its first leases before returning.
@@ -155,12 +202,12 @@ export async function joinGroup(options: JoinGroupOptions): Promise<KvGroupCoord
 /** The stored meta (writing `proposed` when there is none); CHECKPOINT_MISMATCH when they differ. */
 async function agreeOnMeta(bucket: KvBucket, group: string, proposed: GroupMeta): Promise<GroupMeta> {
   for (;;) {
-    const entry = await bucket.get(META_KEY);
+    const entry = await bucket.get(GROUP_META_KEY);
     if (entry === undefined) {
-      if ((await bucket.create(META_KEY, encodeValue(proposed))) !== undefined) return proposed;
+      if ((await bucket.create(GROUP_META_KEY, encodeValue(proposed))) !== undefined) return proposed;
       continue; // another member created it first: compare with theirs
     }
-    const stored = decodeValue(`group ${group} meta`, entry.value) as GroupMeta;
+    const stored = decodeGroupMeta(group, entry);
     const differs: string[] = [];
     if (stored.partitions !== proposed.partitions) differs.push(`partitions: the group has ${stored.partitions}, this member ${proposed.partitions}`);
     if (stored.batchDuration !== proposed.batchDuration) differs.push(`batch duration: the group has ${stored.batchDuration} ms, this member ${proposed.batchDuration} ms`);
@@ -311,27 +358,11 @@ export class KvGroupCoordinator implements GroupCoordinator {
    * read right after this member's heartbeat (sent at local time `heartbeatSent`), that
    * heartbeat's server timestamp resets the estimate of the server's clock.
    */
-  private view(entries: readonly KvEntry[], heartbeatSent?: number): { live: string[]; leases: Map<number, Lease>; holders: Map<number, string> } {
+  private view(entries: readonly KvEntry[], heartbeatSent?: number): GroupView {
     const mine = entries.find((e) => e.key === `${MEMBER_PREFIX}${this.memberId}`);
     if (heartbeatSent !== undefined && mine !== undefined) this.clock = { server: mine.timestamp, local: heartbeatSent };
     const serverNow = this.clock === undefined ? Date.now() : this.clock.server + (performance.now() - this.clock.local);
-    const live = new Set<string>();
-    const leases = new Map<number, Lease>();
-    for (const e of entries) {
-      if (e.key.startsWith(MEMBER_PREFIX)) {
-        if (serverNow - e.timestamp < this.leaseMs) live.add(e.key.substring(MEMBER_PREFIX.length));
-      } else if (e.key.startsWith(LEASE_PREFIX)) {
-        const p = Number(e.key.substring(LEASE_PREFIX.length));
-        if (!Number.isInteger(p) || p < 0 || p >= this.meta.partitions) continue;
-        const v = decodeValue(`group ${this.group} ${e.key}`, e.value) as LeaseValue;
-        leases.set(p, { member: v.member, epoch: v.epoch, revision: e.revision, timestamp: e.timestamp });
-      }
-    }
-    const holders = new Map<number, string>();
-    for (const [p, l] of leases) {
-      if (live.has(l.member) && serverNow - l.timestamp < this.leaseMs) holders.set(p, l.member);
-    }
-    return { live: [...live].sort(), leases, holders };
+    return groupView(entries, { group: this.group, partitions: this.meta.partitions, leaseMs: this.leaseMs, serverNow });
   }
 
   /**

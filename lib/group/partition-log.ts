@@ -79,11 +79,11 @@ class JetStreamPartitionLog implements PartitionLog {
     this.group = options.group;
     this.partitions = options.partitions;
     this.retain = retain;
-    this.stream = `DSTREAM_GROUP_${options.group}_LOG`;
+    this.stream = partitionLogStream(options.group);
   }
 
   private subject(kind: "log" | "chunk" | "snap", p: number): string {
-    return `dstream.group.${this.group}.${kind}.${p}`;
+    return partitionLogSubject(this.group, kind, p);
   }
 
   private maxBytes(): Promise<number> {
@@ -256,6 +256,68 @@ class JetStreamPartitionLog implements PartitionLog {
       `Group "${this.group}", partition ${p}: cannot write the ${kind} of batch ${time}: another member wrote the partition since this member read it, so this member lost it. ` +
         "Give its lease up and reopen the partition (open(p)) if it is assigned here again.",
     );
+  }
+}
+
+/** The stream holding the partition logs of group `group`. */
+export function partitionLogStream(group: string): string {
+  return `DSTREAM_GROUP_${group}_LOG`;
+}
+
+/** The subject of partition p's log entries, chunks or snapshots (`"*"`: every partition's). */
+export function partitionLogSubject(group: string, kind: "log" | "chunk" | "snap", p: number | "*"): string {
+  return `dstream.group.${group}.${kind}.${p}`;
+}
+
+/** Where partition p's log stands, for tools; see {@link readPartitionProgress}. */
+export interface PartitionProgress {
+  partition: number;
+  /** The newest commit: its batch time, the member that wrote it, and when the server stored it. */
+  lastCommit: { time: Time; member: string; storedAt: number } | undefined;
+  /** A plan recorded after the newest commit: that batch is under way (or its member died in it). */
+  pendingPlan: { time: Time; storedAt: number } | undefined;
+  /** The newest snapshot: the batch time of the commit it covers, and when the server stored it. */
+  snapshot: { time: Time; storedAt: number } | undefined;
+}
+
+/**
+ * Partition p's newest commit, pending plan and newest snapshot, read without opening p (no
+ * fence is taken, nothing is written): the entries from the newest snapshot's commit on, decoded
+ * newest first until a commit. Retried when a member's retention purged what was being read.
+ */
+export async function readPartitionProgress(client: JetStreamClient, group: string, p: number): Promise<PartitionProgress> {
+  const stream = partitionLogStream(group);
+  const what = (item: string): string => `partition log of group "${group}", partition ${p}: ${item}`;
+  for (let attempt = 1; ; attempt++) {
+    const snap = await client.directGetLast(stream, partitionLogSubject(group, "snap", p));
+    const covers = snap === undefined ? 0 : Number(snap.headers?.[COVERS_HEADER]);
+    const fence = (await client.directGetLast(stream, partitionLogSubject(group, "log", p)))?.seq ?? 0;
+    const { messages } = await client.readRange(stream, partitionLogSubject(group, "log", p), Math.max(0, covers - 1), fence);
+    const complete = fence === 0 || (messages.at(-1)?.seq === fence && (covers === 0 || messages[0]?.seq === covers));
+    if (complete) {
+      const out: PartitionProgress = { partition: p, lastCommit: undefined, pendingPlan: undefined, snapshot: undefined };
+      for (let i = messages.length - 1; i >= 0 && out.lastCommit === undefined; i--) {
+        const m = messages[i] as RawMessage;
+        const entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry;
+        if (entry.kind === "commit") out.lastCommit = { time: entry.time, member: entry.member, storedAt: m.timestamp };
+        else out.pendingPlan ??= { time: entry.time, storedAt: m.timestamp };
+        if (m.seq === covers && snap !== undefined) out.snapshot = { time: entry.time, storedAt: snap.timestamp };
+      }
+      if (snap !== undefined && out.snapshot === undefined) {
+        const m = messages[0] as RawMessage;
+        const entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry;
+        out.snapshot = { time: entry.time, storedAt: snap.timestamp };
+      }
+      return out;
+    }
+    if (attempt === OPEN_ATTEMPTS) {
+      throw new StorageError(
+        ErrorCodes.STORAGE_CORRUPT,
+        `${what("")}the entries from the newest snapshot's commit (sequence ${covers}) to the newest entry (${fence}) are not all in stream "${stream}" (${OPEN_ATTEMPTS} reads). ` +
+          "A member's retention kept purging under the read, or the stream was changed outside dstream; read again, and if it persists the partition cannot be restored from the stream.",
+        { key: partitionLogSubject(group, "log", p) },
+      );
+    }
   }
 }
 

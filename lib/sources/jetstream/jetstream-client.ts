@@ -9,7 +9,7 @@
  * and `mem_storage` (2.9); publish with `Nats-Msg-Id` deduplication (2.2) and
  * `Nats-Expected-Last-Subject-Sequence` (2.3.1); KV buckets (2.6.2), without per-key TTL (2.11).
  */
-import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig } from "nats";
+import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig, type StreamInfo } from "nats";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 
 /** A stream's sequence bounds and deduplication window. */
@@ -334,6 +334,54 @@ export class JetStreamClient {
     return this.deleteStream(`KV_${name}`);
   }
 
+  // ---- reading a group without joining it (bin/inspect-group.ts, lib/group/group-status.ts) ----
+
+  /**
+   * The KV bucket `name` when it exists, bound without creating or updating it (a tool that only
+   * reads must not make a group appear); undefined when there is no such bucket.
+   */
+  async existingKvBucket(name: string): Promise<KvBucket | undefined> {
+    const info = await this.streamInfoIfExists(`KV_${name}`);
+    if (info === undefined) return undefined;
+    const { nc } = await this.conn(`KV bucket ${name}`);
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: REQUEST_TIMEOUT_MS });
+      const kv = await nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }).views.kv(name, { bindOnly: true, allow_direct: info.config.allow_direct === true });
+      return new KvBucket(name, kv, jsm);
+    } catch (err) {
+      throw unavailable(`cannot open the JetStream KV bucket "${name}"`, err);
+    }
+  }
+
+  /** True when stream `name` exists (one stream info). */
+  async streamExists(name: string): Promise<boolean> {
+    return (await this.streamInfoIfExists(name)) !== undefined;
+  }
+
+  /**
+   * How many messages the stream holds per subject matching `filter` (a wildcard subject), e.g.
+   * the entries a group's partition logs keep; one stream info.
+   */
+  async subjectCounts(stream: string, filter: string): Promise<Map<string, number>> {
+    const { jsm } = await this.conn(`subjects of ${stream}`);
+    try {
+      const info = await jsm.streams.info(stream, { subjects_filter: filter });
+      return new Map(Object.entries(info.state.subjects ?? {}));
+    } catch (err) {
+      throw unavailable(`cannot list the subjects ${filter} of JetStream stream "${stream}"`, err);
+    }
+  }
+
+  private async streamInfoIfExists(name: string): Promise<StreamInfo | undefined> {
+    const { jsm } = await this.conn(`stream ${name}`);
+    try {
+      return await jsm.streams.info(name);
+    } catch (err) {
+      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === STREAM_NOT_FOUND || /stream not found/i.test(String((err as Error)?.message))) return undefined;
+      throw unavailable(`cannot read JetStream stream "${name}"`, err);
+    }
+  }
+
   /** Drops this reference; the last one closes the connection. Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;
@@ -381,6 +429,9 @@ function unavailable(message: string, cause: unknown): StreamingError {
   const why = cause instanceof Error ? `: ${cause.message}` : "";
   return new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `${message}${why}`, { cause });
 }
+
+/** JSStreamNotFoundErr. */
+const STREAM_NOT_FOUND = 10059;
 
 /** JSStreamWrongLastSequenceErr: a publish whose `Nats-Expected-Last-Subject-Sequence` did not hold. */
 const WRONG_LAST_SEQUENCE = 10071;
