@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, StreamingContext } from "../index.js";
+import { ManualClock, StatusLine, StreamingContext } from "../index.js";
 import type { GroupStatus } from "../lib/group/group-status.js";
 import { cleanupsAfterEach } from "../lib/test-support/cleanups.js";
 import { removeGroup } from "../lib/test-support/group-fixture.js";
@@ -21,12 +21,14 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 /** A one-member group running a word count with running totals (a snapshot every 2 commits), through batch `through`. */
-async function runGroup(s: TestStream, group: string, through: number): Promise<StreamingContext> {
+async function runGroup(s: TestStream, group: string, through: number): Promise<{ ssc: StreamingContext; status: string }> {
   const clock = new ManualClock(0);
   const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: LEASE_MS, snapshotInterval: 2 } });
   cleanup(() => ssc.stop().catch(() => undefined));
   const completed: number[] = [];
   ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+  let status = "";
+  StatusLine.attach(ssc, { out: { write: (t: string) => (status += t) }, tty: false });
   ssc
     .jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS })
     .flatMap((m) => m.value.split(" "))
@@ -40,7 +42,7 @@ async function runGroup(s: TestStream, group: string, through: number): Promise<
     if (clock.now() < through) await clock.advance(1000);
     await new Promise((r) => setTimeout(r, 5));
   }
-  return ssc;
+  return { ssc, status };
 }
 
 describe.skipIf(!nats)("dstream inspect --group", () => {
@@ -50,8 +52,10 @@ describe.skipIf(!nats)("dstream inspect --group", () => {
     for (const [i, line] of ["a b", "b c", "c d", "a a", "e"].entries()) await s.publish(i % PARTITIONS, line);
     const group = uniqueName("cli");
     cleanup(() => removeGroup(group));
-    const ssc = await runGroup(s, group, 3000);
+    const { ssc, status } = await runGroup(s, group, 3000);
     const memberId = ssc.group!.memberId;
+    // The status line names the group, the member and its partitions.
+    expect(status).toContain(`| group ${group} member ${memberId.slice(-8)} | partitions 0-2 | `);
 
     const logStream = `DSTREAM_GROUP_${group}_LOG`;
     const logBefore = await s.client.streamState(logStream);

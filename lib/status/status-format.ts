@@ -14,6 +14,8 @@ export interface StatusFields {
   batches: number;
   /** With event-time windows: the lowest watermark the batch used (undefined before any record), and its late records. */
   eventTime?: { watermark: number | undefined; lateRecords: number };
+  /** In a group: its name, this member's id, the partitions it holds, and the live members (undefined until first read). */
+  group?: { name: string; memberId: string; partitions: readonly number[]; members: number | undefined };
 }
 
 /** The fields of the status line for `info`, a batch of a context with `batchDuration`. */
@@ -66,7 +68,32 @@ export function formatStatus(f: StatusFields): string {
     const w = f.eventTime.watermark;
     parts.push(`watermark ${w === undefined ? "-" : formatBatchTime(w)}`, `late ${grouped.format(f.eventTime.lateRecords)}`);
   }
+  if (f.group !== undefined) {
+    const g = f.group;
+    parts.push(`group ${g.name} member ${shortMemberId(g.memberId)}`, `partitions ${formatPartitions(g.partitions)}`, `${g.members ?? "?"} member${g.members === 1 ? "" : "s"}`);
+  }
   return parts.join(" | ");
+}
+
+/**
+ * A member id short enough for one line: the default ids (`host-pid-random`) by their random
+ * tail, which tells members apart; short ids as they are.
+ */
+export function shortMemberId(id: string): string {
+  return id.length <= 12 ? id : id.slice(-8);
+}
+
+/** Partitions as ranges: `0-2,5,7-9`; `none` when empty. */
+export function formatPartitions(partitions: readonly number[]): string {
+  const sorted = [...partitions].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
+    ranges.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return ranges.length === 0 ? "none" : ranges.join(",");
 }
 
 /** `line` cut to `columns` characters (a redrawn line must not wrap, or `\r` cannot erase it). */

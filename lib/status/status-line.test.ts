@@ -2,8 +2,9 @@ import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Screen } from "../test-support/screen.js";
+import type { GroupHandle } from "../group/contracts.js";
 import type { BatchInfo } from "../listener.js";
-import { fitToWidth, formatDelay, formatStatus, statusFields } from "./status-format.js";
+import { fitToWidth, formatDelay, formatPartitions, formatStatus, shortMemberId, statusFields } from "./status-format.js";
 import { StatusLine } from "./status-line.js";
 
 const info = (over: Partial<BatchInfo> = {}): BatchInfo => ({
@@ -78,6 +79,65 @@ describe("StatusLine", () => {
     const out = new Sink(true, 20);
     new StatusLine(1000, undefined, { out }).onBatchCompleted({ batchInfo: info() });
     expect(out.text).toBe("\r\x1b[2Kbatch 12:00:01Z #1…");
+  });
+});
+
+describe("StatusLine of a group member", () => {
+  /** A member's handle whose members() (a KV read in a real group) is counted and answered on demand. */
+  function handle(owned: number[]) {
+    const calls: ((n: number) => void)[] = [];
+    const g: GroupHandle = {
+      name: "wc",
+      memberId: "vm-4899-daab8fce",
+      owned: () => owned,
+      members: () => new Promise((resolve) => calls.push((n) => resolve(Array.from({ length: n }, (_, i) => ({ id: `m${i}`, partitions: [] }))))),
+    };
+    return { g, calls };
+  }
+
+  it("shows the group, the member (short id), its partitions and the member count, read in the background and cached", async () => {
+    const { g, calls } = handle([0, 1, 2, 5]);
+    const out = new Sink(false);
+    const status = new StatusLine(1000, undefined, { out, group: () => g });
+    status.onBatchCompleted({ batchInfo: info() });
+    expect(out.text).toBe("[status] batch 12:00:01Z #1 | 20,000 rec/s | processing 35 ms | scheduling 0 ms | group wc member daab8fce | partitions 0-2,5 | ? members\n");
+    expect(calls).toHaveLength(1);
+    calls[0]!(2);
+    await settle();
+    // Many batches within the refresh interval: no further read, the cached count.
+    out.text = "";
+    for (let i = 0; i < 50; i++) status.onBatchCompleted({ batchInfo: info() });
+    expect(calls).toHaveLength(1);
+    expect(out.text.split("\n")[0]).toMatch(/\| group wc member daab8fce \| partitions 0-2,5 \| 2 members$/);
+  });
+
+  it("reads the count again once the refresh interval has passed, never two reads at once, keeping the last count on a failed read", async () => {
+    const { g, calls } = handle([3]);
+    let fail = false;
+    const members = g.members;
+    const flaky: GroupHandle = { ...g, members: () => (fail ? Promise.reject(new Error("NATS away")) : members()) };
+    const out = new Sink(false);
+    const status = new StatusLine(1000, undefined, { out, group: () => flaky, groupRefreshMs: 0 });
+    status.onBatchCompleted({ batchInfo: info() });
+    status.onBatchCompleted({ batchInfo: info() });
+    expect(calls).toHaveLength(1); // the first read has not answered yet
+    calls[0]!(1);
+    await settle();
+    fail = true;
+    status.onBatchCompleted({ batchInfo: info() });
+    await settle();
+    out.text = "";
+    fail = false;
+    status.onBatchCompleted({ batchInfo: info() });
+    expect(out.text).toMatch(/\| partitions 3 \| 1 member\n$/);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("formats partitions as ranges and shortens generated member ids", () => {
+    expect(formatPartitions([])).toBe("none");
+    expect(formatPartitions([7, 0, 1, 2, 4, 8, 9])).toBe("0-2,4,7-9");
+    expect(shortMemberId("m1")).toBe("m1");
+    expect(shortMemberId("myhost-1234-0a1b2c3d")).toBe("0a1b2c3d");
   });
 });
 

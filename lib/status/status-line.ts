@@ -1,4 +1,6 @@
 import type { Interface } from "node:readline";
+import { performance } from "node:perf_hooks";
+import type { GroupHandle } from "../group/contracts.js";
 import type { BatchInfo, StreamingListener } from "../listener.js";
 import type { StreamingContext } from "../streaming-context.js";
 import { fitToWidth, formatStatus, statusFields } from "./status-format.js";
@@ -24,6 +26,13 @@ export interface StatusLineOptions {
    * answer. Ignored when not on a terminal.
    */
   prompt?: Interface;
+  /**
+   * The group this job is a member of (`attach` passes `ssc.group`, known once started): the line
+   * then shows the group, this member, its partitions and the member count.
+   */
+  group?: () => GroupHandle | undefined;
+  /** The member count is a read of the group's KV bucket: done in the background at most this often (ms); default 5000. */
+  groupRefreshMs?: number;
 }
 
 // Carriage return, then erase the whole line (ANSI EL2).
@@ -35,7 +44,7 @@ const right = (cols: number): string => (cols > 0 ? `\x1b[${cols}C` : "");
 
 /**
  * A StreamingListener that shows the job's progress: batch time, records per second, processing
- * and scheduling delay, and state keys. On a terminal it redraws one line in place; otherwise it
+ * and scheduling delay, state keys, and in a group the member's partitions and the member count. On a terminal it redraws one line in place; otherwise it
  * writes a plain log line per batch (so logs and pipes stay readable).
  * Print other output through {@link StatusLine.log} so it does not collide with the status line.
  */
@@ -45,10 +54,12 @@ export class StatusLine implements StreamingListener {
   private readonly prompt: Interface | undefined;
   private current: string | undefined;
   private batches = 0;
+  private readonly group: (() => GroupHandle | undefined) | undefined;
+  private readonly members: CachedMemberCount;
 
   /** Attaches a status line to `ssc` (state keys are read from its stateful operators). */
   static attach(ssc: StreamingContext, options: StatusLineOptions = {}): StatusLine {
-    const line = new StatusLine(ssc.batchDuration, () => stateKeys(ssc), options);
+    const line = new StatusLine(ssc.batchDuration, () => stateKeys(ssc), { group: () => ssc.group, ...options });
     ssc.addStreamingListener(line);
     return line;
   }
@@ -61,6 +72,8 @@ export class StatusLine implements StreamingListener {
     this.out = options.out ?? process.stdout;
     this.tty = options.tty ?? this.out.isTTY === true;
     this.prompt = this.tty ? options.prompt : undefined;
+    this.group = options.group;
+    this.members = new CachedMemberCount(options.groupRefreshMs ?? 5000);
     // Registered before the application's own "line" listener, so the entered line is echoed
     // above before its answer is printed.
     this.prompt?.on("line", (line: string) => this.echoEntered(line));
@@ -68,7 +81,10 @@ export class StatusLine implements StreamingListener {
 
   onBatchCompleted(e: { batchInfo: BatchInfo }): void {
     this.batches++;
-    const line = formatStatus(statusFields(e.batchInfo, this.batchDuration, this.stateKeys(), this.batches));
+    const fields = statusFields(e.batchInfo, this.batchDuration, this.stateKeys(), this.batches);
+    const group = this.group?.();
+    if (group !== undefined) fields.group = { name: group.name, memberId: group.memberId, partitions: group.owned(), members: this.members.get(group) };
+    const line = formatStatus(fields);
     if (this.prompt !== undefined) {
       this.redrawWithPrompt(undefined, line);
     } else if (this.tty) {
@@ -140,6 +156,32 @@ export class StatusLine implements StreamingListener {
     const rows = Math.floor((rl.getPrompt() + line).length / this.columns()) + 1;
     this.out.write(up(rows));
     this.redrawWithPrompt(rl.getPrompt() + line, this.current);
+  }
+}
+
+/**
+ * A group's live member count for the status line: `members()` reads the group's KV bucket, so it
+ * runs in the background, at most every `everyMs`, and the line shows the last count read (a
+ * batch never waits on it; a failed read keeps the last count and is retried after `everyMs`).
+ */
+class CachedMemberCount {
+  private count: number | undefined;
+  private readAt = -Infinity;
+  private reading = false;
+
+  constructor(private readonly everyMs: number) {}
+
+  get(group: GroupHandle): number | undefined {
+    const now = performance.now();
+    if (!this.reading && now - this.readAt >= this.everyMs) {
+      this.reading = true;
+      this.readAt = now;
+      group
+        .members()
+        .then((members) => void (this.count = members.length), () => undefined)
+        .finally(() => (this.reading = false));
+    }
+    return this.count;
   }
 }
 
