@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, StatusLine, StreamingContext } from "../index.js";
+import { StatusLine, type StreamingContext } from "../index.js";
 import type { GroupStatus } from "../lib/group/group-status.js";
 import { cleanupsAfterEach } from "../lib/test-support/cleanups.js";
-import { removeGroup } from "../lib/test-support/group-fixture.js";
+import { oneMemberWordCount, removeGroup } from "../lib/test-support/group-fixture.js";
 import { NATS_URL, testStream, uniqueName, type TestStream } from "../lib/test-support/jetstream-fixture.js";
 import { serviceAvailable } from "../lib/test-support/services.js";
 import { main } from "./cli.js";
@@ -20,29 +20,13 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-/** A one-member group running a word count with running totals (a snapshot every 2 commits), through batch `through`. */
+/** A one-member group through batch `through`, with a status line attached. */
 async function runGroup(s: TestStream, group: string, through: number): Promise<{ ssc: StreamingContext; status: string }> {
-  const clock = new ManualClock(0);
-  const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: LEASE_MS, snapshotInterval: 2 } });
-  cleanup(() => ssc.stop().catch(() => undefined));
-  const completed: number[] = [];
-  ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
   let status = "";
-  StatusLine.attach(ssc, { out: { write: (t: string) => (status += t) }, tty: false });
-  ssc
-    .jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS })
-    .flatMap((m) => m.value.split(" "))
-    .map((w): [string, number] => [w, 1])
-    .updateStateByKey((vs: number[], total: number | undefined) => vs.reduce((a, b) => a + b, total ?? 0))
-    .foreachRDD(() => undefined);
-  await ssc.start();
-  const deadline = Date.now() + 60_000;
-  while (!completed.includes(through)) {
-    if (Date.now() > deadline) throw new Error(`batch ${through} did not complete; completed: ${completed.join(", ")}`);
-    if (clock.now() < through) await clock.advance(1000);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { ssc, status };
+  const job = await oneMemberWordCount(s, { group, partitions: PARTITIONS, leaseMs: LEASE_MS, beforeStart: (ssc) => void StatusLine.attach(ssc, { out: { write: (t: string) => (status += t) }, tty: false }) });
+  cleanup(() => job.ssc.stop().catch(() => undefined));
+  await job.runThrough(through);
+  return { ssc: job.ssc, status };
 }
 
 describe.skipIf(!nats)("dstream inspect --group", () => {

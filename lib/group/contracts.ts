@@ -6,6 +6,7 @@
  * (`group-runtime.ts`) drives them; each is tested on its own against a real NATS server.
  */
 import type { Duration, Time } from "../time.js";
+import type { GroupStatus } from "./group-status.js";
 
 /** What every member of a group must agree on, stored once in the group's KV bucket. */
 export interface GroupMeta {
@@ -147,4 +148,10 @@ export interface GroupHandle {
   owned(): number[];
   /** Every live member and the partitions it holds. */
   members(): Promise<MemberInfo[]>;
+  /**
+   * Where the whole group stands, read from JetStream (members, leases, each partition's last
+   * commit, snapshot and lag; what `dstream inspect --group` shows). Several reads: call it
+   * every few seconds at most (the live UI does).
+   */
+  status(): Promise<GroupStatus>;
 }

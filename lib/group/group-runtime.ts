@@ -32,6 +32,7 @@ import { joinGroup } from "./coordinator.js";
 import { shuffleExchange } from "./exchange.js";
 import type { ResolvedGroupOptions } from "./group-options.js";
 import { partitionLog } from "./partition-log.js";
+import { readGroupStatus, type GroupStatus } from "./group-status.js";
 
 /** A partition's plan: per input stream id, its range. */
 interface GroupPlan {
@@ -479,6 +480,14 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
         throw unsupported(`${where}: a window (or remember) reaches back over input ${input.operatorId} before any shuffle; in a group, window a keyed stream (e.g. reduceByKey(...) then window, or reduceByKeyAndWindow), whose history members read back from JetStream`);
       }
     }
+  }
+
+  // ------------------------------------------------------------------------------- observing the group
+
+  /** Where the whole group stands (GroupHandle.status), read through this member's connection, writing nothing. */
+  async status(): Promise<GroupStatus> {
+    if (this.client === undefined) throw new StreamingError(ErrorCodes.CONTEXT_STATE, `group "${this.options.name}": status() needs a running member; start the context first (a stopped member has left the group)`);
+    return readGroupStatus(this.client, this.options.name, { leaseMs: this.options.leaseMs });
   }
 }
 

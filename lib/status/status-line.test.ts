@@ -91,6 +91,7 @@ describe("StatusLine of a group member", () => {
       memberId: "vm-4899-daab8fce",
       owned: () => owned,
       members: () => new Promise((resolve) => calls.push((n) => resolve(Array.from({ length: n }, (_, i) => ({ id: `m${i}`, partitions: [] }))))),
+      status: () => Promise.reject(new Error("the status line does not read the group's status")),
     };
     return { g, calls };
   }

@@ -1,5 +1,6 @@
 import { ReceiverInputDStream } from "../receiver/receiver-input-dstream.js";
 import type { StreamingContext } from "../streaming-context.js";
+import { GroupStatusCache } from "./group-panel.js";
 import { batch } from "./spark-api.js";
 import { summary } from "./routes.js";
 import { packageVersion } from "./static-assets.js";
@@ -40,6 +41,7 @@ export class LiveUi {
   private readonly version = packageVersion();
   private readonly source: UiSource;
   private summaryTimer: NodeJS.Timeout | undefined;
+  private readonly groupCache: GroupStatusCache;
 
   constructor(
     ssc: StreamingContext,
@@ -49,7 +51,11 @@ export class LiveUi {
       (change) => this.changed(change),
       (id) => this.rateLimitOf(id),
     );
-    this.source = contextSource(ssc, this.progress);
+    this.groupCache = new GroupStatusCache(
+      () => ssc.group,
+      (view) => this.server.events.send("group", view),
+    );
+    this.source = contextSource(ssc, this.progress, this.groupCache);
     this.server = new UiServer(this.source, this.version);
     ssc.addStreamingListener(this.progress);
   }
@@ -80,6 +86,8 @@ export class LiveUi {
       const b = batch(this.source, change.batch.batchTime);
       if (b !== undefined) this.server.events.send("batch", b);
       if (!change.completed) return;
+      // A group member: its group's status is read again in the background when old (sent as "group").
+      this.groupCache.get();
     }
     // Fast batches (or a clock advanced in a loop) would rebuild it per batch: coalesce.
     this.summaryTimer ??= setTimeout(() => this.sendSummary(), SUMMARY_EVERY_MS).unref();
@@ -98,7 +106,7 @@ export class LiveUi {
 }
 
 /** The UiSource of a live context. */
-function contextSource(ssc: StreamingContext, progress: StreamingProgress): UiSource {
+function contextSource(ssc: StreamingContext, progress: StreamingProgress, groupCache: GroupStatusCache): UiSource {
   return {
     appName: ssc.appName,
     batchDuration: ssc.batchDuration,
@@ -111,6 +119,7 @@ function contextSource(ssc: StreamingContext, progress: StreamingProgress): UiSo
     checkpointDir: () => ssc.checkpointDir,
     history: () => ssc.checkpointSession?.history,
     backpressure: () => ssc.backpressure !== undefined,
+    group: () => groupCache.get(),
   };
 }
 

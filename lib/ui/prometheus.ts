@@ -1,3 +1,4 @@
+import { groupMetrics } from "./group-panel.js";
 import { statistics } from "./spark-api.js";
 import type { UiSource } from "./ui-source.js";
 
@@ -9,7 +10,8 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 
 type Labels = Record<string, string | number>;
 
-class Exposition {
+/** The lines of one scrape; `metric` adds one metric family (nothing when no sample has a value). */
+export class Exposition {
   private readonly lines: string[] = [];
 
   metric(name: string, type: "gauge" | "counter", help: string, samples: readonly [Labels, number | undefined][]): void {
@@ -76,6 +78,7 @@ export function prometheusText(src: UiSource): string {
       [...h.latestSnapshot.values()].map((s) => [{ ...app, operator: s.operatorId }, s.bytes]),
     );
   }
+  groupMetrics(src, m);
   return m.text();
 }
 

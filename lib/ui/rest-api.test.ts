@@ -234,7 +234,8 @@ describe("the UI's REST API (Spark's streaming API v1)", () => {
     const completed = events.find((e) => e.name === "batch" && e.data.status === "COMPLETED");
     expect(completed?.data).toMatchObject({ batchId: 1000, inputSize: 1, numCompletedOutputOps: 2 });
     const summary = events.find((e) => e.name === "summary")?.data;
-    expect(Object.keys(summary).sort()).toEqual(["application", "checkpoints", "inputs", "receivers", "recovery", "state", "statistics"]);
+    expect(Object.keys(summary).sort()).toEqual(["application", "checkpoints", "group", "inputs", "receivers", "recovery", "state", "statistics"]);
+    expect(summary.group).toBeNull(); // a job that runs alone (see group-panel.test.ts for a member)
     expect(summary.statistics.numTotalCompletedBatches).toBe(1);
   });
 

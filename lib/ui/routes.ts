@@ -1,4 +1,5 @@
 import { checkpoints, inputs, recovery, state } from "./dstream-api.js";
+import { groupReply } from "./group-panel.js";
 import { applications, batch, batches, operations, receivers, statistics } from "./spark-api.js";
 import type { UiSource } from "./ui-source.js";
 
@@ -14,7 +15,8 @@ const PREFIX = "/api/v1/applications";
 /**
  * Answers a GET under `/api/v1/applications`; undefined when `path` is not an API path.
  * Spark's paths: `/applications`, `/applications/{appId}/streaming/statistics|receivers|
- * receivers/{streamId}|batches|batches/{batchId}|batches/{batchId}/operations[/{outputOpId}]`, plus dstream's `inputs|state|checkpoints|recovery`.
+ * receivers/{streamId}|batches|batches/{batchId}|batches/{batchId}/operations[/{outputOpId}]`, plus dstream's `inputs|state|checkpoints|recovery`
+ * and `dstream/group` (a group member's group).
  * The application id is the app name.
  */
 export function apiReply(src: UiSource, url: URL, version: string): JsonReply | undefined {
@@ -51,6 +53,7 @@ export function apiReply(src: UiSource, url: URL, version: string): JsonReply | 
     }
     return notFound(`no such path: ${url.pathname}`);
   }
+  if (what === "dstream" && id === "group" && sub === undefined) return groupReply(src);
   if (what === "receivers" && sub === undefined && /^\d+$/.test(id)) {
     const r = receivers(src).find((x) => x.streamId === Number(id));
     return r === undefined ? notFound(`unknown receiver: ${id}`) : ok(r);
@@ -81,6 +84,8 @@ export function summary(src: UiSource, version: string): Record<string, unknown>
     state: state(src),
     checkpoints: checkpoints(src),
     recovery: recovery(src),
+    // A group member's group (the cached read; null when the job runs alone).
+    group: src.group?.() ?? null,
   };
 }
 

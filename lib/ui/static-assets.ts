@@ -23,6 +23,7 @@ export function loadAssets(): Map<string, Asset> {
     ["/static/charts.js", { contentType: "text/javascript; charset=utf-8", body: own("charts.js") }],
     ["/static/dom.js", { contentType: "text/javascript; charset=utf-8", body: own("dom.js") }],
     ["/static/batch-page.js", { contentType: "text/javascript; charset=utf-8", body: own("batch-page.js") }],
+    ["/static/group-panel.js", { contentType: "text/javascript; charset=utf-8", body: own("group-panel.js") }],
     ["/static/app.css", { contentType: "text/css; charset=utf-8", body: own("app.css") }],
     ["/static/uplot.js", { contentType: "text/javascript; charset=utf-8", body: dep("uplot/dist/uPlot.iife.min.js") }],
     ["/static/uplot.css", { contentType: "text/css; charset=utf-8", body: dep("uplot/dist/uPlot.min.css") }],

@@ -1,4 +1,5 @@
 import type { CheckpointHistory } from "../checkpoint/checkpoint-history.js";
+import type { GroupUiView } from "./group-panel.js";
 import type { StreamingProgress } from "./streaming-progress.js";
 
 /** One input stream as the UI shows it. */
@@ -69,4 +70,6 @@ export interface UiSource {
   checkpointDir(): string | undefined;
   history(): CheckpointHistory | undefined;
   backpressure(): boolean;
+  /** In a group: the member's view of it (cached; undefined when the job runs alone). */
+  group?(): GroupUiView | undefined;
 }

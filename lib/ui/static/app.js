@@ -5,7 +5,7 @@
   const C = window.DstreamCharts;
   const COLORS = ["#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#0a7ea4", "#57606a"];
   const SHOWN_BATCHES = 100;
-  const model = { appId: null, application: null, statistics: null, batches: new Map(), receivers: [], inputs: [], state: [], checkpoints: null, recovery: null };
+  const model = { appId: null, application: null, statistics: null, batches: new Map(), receivers: [], inputs: [], state: [], checkpoints: null, recovery: null, group: null };
   let base = "";
   let renderTimer = null;
 
@@ -32,7 +32,7 @@
   }
 
   function applySummary(s) {
-    Object.assign(model, { application: s.application, statistics: s.statistics, receivers: s.receivers, inputs: s.inputs, state: s.state, checkpoints: s.checkpoints, recovery: s.recovery });
+    Object.assign(model, { application: s.application, statistics: s.statistics, receivers: s.receivers, inputs: s.inputs, state: s.state, checkpoints: s.checkpoints, recovery: s.recovery, group: s.group });
     // The server keeps the newest 1000 completed batches; so do we.
     const completed = [...model.batches.values()].filter((b) => b.status === "COMPLETED").sort((a, b) => a.batchId - b.batchId);
     for (const b of completed.slice(0, Math.max(0, completed.length - s.statistics.numRetainedCompletedBatches))) model.batches.delete(b.batchId);
@@ -58,6 +58,10 @@
       scheduleRender();
     });
     es.addEventListener("summary", (e) => applySummary(JSON.parse(e.data)));
+    es.addEventListener("group", (e) => {
+      model.group = JSON.parse(e.data);
+      scheduleRender();
+    });
   }
 
   function showLoadError(err) {
@@ -88,6 +92,7 @@
     renderState();
     renderCheckpoints();
     renderRecovery();
+    window.DstreamGroupPanel.render(model.group);
     batchPage.render();
   }
 
@@ -240,7 +245,11 @@
 
   function renderCheckpoints() {
     const c = model.checkpoints;
-    $("checkpoint-dir").textContent = c.checkpointDir ? "Checkpoint directory: " + c.checkpointDir + " — every batch commits atomically (one synced write)." : "No checkpoint directory: nothing is committed, nothing recovers.";
+    $("checkpoint-dir").textContent = c.checkpointDir
+      ? "Checkpoint directory: " + c.checkpointDir + " — every batch commits atomically (one synced write)."
+      : model.group
+        ? "A group member: each partition's batches commit to the group's log in JetStream, where a member taking the partition over recovers it (see Group)."
+        : "No checkpoint directory: nothing is committed, nothing recovers.";
     table("commits", ["Batch Time", "Duration", "Bytes"], c.commits.slice(0, 15).map((x) => el("tr", {}, td(fmtTime(x.batchTime)), num(x.durationMs.toFixed(1) + " ms"), num(fmtBytes(x.bytes)))), "No commits yet");
     table("snapshots", ["Operator", "Of Batch", "Entries", "Duration", "Bytes"], c.snapshots.slice(0, 15).map((x) => el("tr", {}, td(x.operatorId), td(fmtTime(x.version)), num(fmtInt(x.entries)), num(x.durationMs.toFixed(1) + " ms"), num(fmtBytes(x.bytes)))), "No snapshots yet");
   }
@@ -250,7 +259,7 @@
     const list = (xs) => (xs.length === 0 ? "none" : xs.map(fmtTime).join(", "));
     const keys = Object.entries(r.restoredKeys);
     const rows = !r.checkpointDir
-      ? [["Checkpoint", "none: this job does not recover"]]
+      ? [["Checkpoint", model.group ? "none: a group member recovers each partition it takes from the group's log (see Group)" : "none: this job does not recover"]]
       : [
           ["Started from", r.recovered ? "a checkpoint (recovered)" : "a fresh checkpoint directory"],
           ["Last committed batch", r.lastCommittedTime == null ? "-" : fmtTime(r.lastCommittedTime)],
