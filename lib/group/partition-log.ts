@@ -282,32 +282,47 @@ export interface PartitionProgress {
 
 /**
  * Partition p's newest commit, pending plan and newest snapshot, read without opening p (no
- * fence is taken, nothing is written): the entries from the newest snapshot's commit on, decoded
- * newest first until a commit. Retried when a member's retention purged what was being read.
+ * fence is taken, nothing is written). Between batches the newest entry is a commit: then three
+ * direct gets (the snapshot, the newest entry, the snapshot's commit) answer; a newest entry that
+ * is a plan reads the entries from the snapshot's commit on. Retried when a member's retention
+ * purged what was being read.
  */
 export async function readPartitionProgress(client: JetStreamClient, group: string, p: number): Promise<PartitionProgress> {
   const stream = partitionLogStream(group);
+  const logSubject = partitionLogSubject(group, "log", p);
   const what = (item: string): string => `partition log of group "${group}", partition ${p}: ${item}`;
+  const decoded = new Map<number, LogEntry>();
+  const decode = async (m: RawMessage): Promise<LogEntry> => {
+    let entry = decoded.get(m.seq);
+    if (entry === undefined) decoded.set(m.seq, (entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry));
+    return entry;
+  };
   for (let attempt = 1; ; attempt++) {
     const snap = await client.directGetLast(stream, partitionLogSubject(group, "snap", p));
     const covers = snap === undefined ? 0 : Number(snap.headers?.[COVERS_HEADER]);
-    const fence = (await client.directGetLast(stream, partitionLogSubject(group, "log", p)))?.seq ?? 0;
-    const { messages } = await client.readRange(stream, partitionLogSubject(group, "log", p), Math.max(0, covers - 1), fence);
-    const complete = fence === 0 || (messages.at(-1)?.seq === fence && (covers === 0 || messages[0]?.seq === covers));
+    if (!Number.isSafeInteger(covers) || covers < 0) {
+      throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${what(`snapshot at stream sequence ${snap?.seq}`)} has no valid ${COVERS_HEADER} header; it was not written by this dstream. Remove it or start the group afresh.`, { key: partitionLogSubject(group, "snap", p) });
+    }
+    const last = await client.directGetLast(stream, logSubject);
+    const fence = last?.seq ?? 0;
+    let messages: RawMessage[] = [];
+    if (last !== undefined && (await decode(last)).kind === "commit") {
+      messages = [last];
+      const covered = covers === 0 || covers === fence ? undefined : await client.directGet(stream, covers);
+      if (covered?.subject === logSubject) messages.unshift(covered);
+    } else if (last !== undefined) {
+      messages = (await client.readRange(stream, logSubject, Math.max(0, covers - 1), fence)).messages;
+    }
+    const complete = messages.at(-1)?.seq === last?.seq && (covers === 0 || messages[0]?.seq === covers);
     if (complete) {
       const out: PartitionProgress = { partition: p, lastCommit: undefined, pendingPlan: undefined, snapshot: undefined };
       for (let i = messages.length - 1; i >= 0 && out.lastCommit === undefined; i--) {
         const m = messages[i] as RawMessage;
-        const entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry;
+        const entry = await decode(m);
         if (entry.kind === "commit") out.lastCommit = { time: entry.time, member: entry.member, storedAt: m.timestamp };
         else out.pendingPlan ??= { time: entry.time, storedAt: m.timestamp };
-        if (m.seq === covers && snap !== undefined) out.snapshot = { time: entry.time, storedAt: snap.timestamp };
       }
-      if (snap !== undefined && out.snapshot === undefined) {
-        const m = messages[0] as RawMessage;
-        const entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry;
-        out.snapshot = { time: entry.time, storedAt: snap.timestamp };
-      }
+      if (snap !== undefined) out.snapshot = { time: (await decode(messages[0] as RawMessage)).time, storedAt: snap.timestamp };
       return out;
     }
     if (attempt === OPEN_ATTEMPTS) {
@@ -315,7 +330,7 @@ export async function readPartitionProgress(client: JetStreamClient, group: stri
         ErrorCodes.STORAGE_CORRUPT,
         `${what("")}the entries from the newest snapshot's commit (sequence ${covers}) to the newest entry (${fence}) are not all in stream "${stream}" (${OPEN_ATTEMPTS} reads). ` +
           "A member's retention kept purging under the read, or the stream was changed outside dstream; read again, and if it persists the partition cannot be restored from the stream.",
-        { key: partitionLogSubject(group, "log", p) },
+        { key: logSubject },
       );
     }
   }
