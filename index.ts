@@ -48,3 +48,4 @@ export { DummySource, dummyLine } from "./lib/input/dummy-source.js";
 export type { DummySourceOptions } from "./lib/input/dummy-source.js";
 export type { GroupOptions } from "./lib/group/group-options.js";
 export type { GroupHandle, MemberInfo } from "./lib/group/contracts.js";
+export type { FingerprintSummary, GroupMemberStatus, GroupPartitionStatus, GroupStatus } from "./lib/group/group-status.js";
