@@ -40,6 +40,7 @@ interface WordCountRun {
   /** Per batch time: the number of lines (count()), where this member computed it. */
   lines: Map<number, number>;
   completed: number[];
+  input?: { uiStatus(): { partitions?: { partition: number; offset?: number; lastBatchRecords?: number }[] } };
 }
 
 /** The word count, alone (a checkpoint directory) or as a member of `group`. */
@@ -52,6 +53,7 @@ function wordCount(s: TestStream, options: { group?: string; dir?: string; clock
   });
   const run: WordCountRun = { ssc, clock, counts: new Map(), totals: new Map(), lines: new Map(), completed: [] };
   const input: DStream<JetStreamMessage<string>> = ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS, maxRatePerPartition: options.maxRate ?? 4 });
+  run.input = input as unknown as WordCountRun["input"];
   const words = input.flatMap((m) => m.value.split(" ")).map((w): [string, number] => [w, 1]);
   words.reduceByKey((a, b) => a + b).foreachRDD((rdd, time) => void run.counts.set(time, sorted(rdd.collect())));
   words.updateStateByKey((vs: number[], total: number | undefined) => vs.reduce((a, b) => a + b, total ?? 0)).foreachRDD((rdd, time) => void run.totals.set(time, sorted(rdd.collect())));
@@ -137,6 +139,9 @@ describe.skipIf(!nats)("a group of one member", () => {
     await member.ssc.start();
     await runThrough(member, 3000);
     expect(member.ssc.group?.owned()).toEqual([0, 1, 2]);
+    // The UI's partition rows: each partition this member holds, as it last planned it.
+    expect(member.input?.uiStatus().partitions?.map((r) => r.partition)).toEqual([0, 1, 2]);
+    expect(member.input?.uiStatus().partitions?.every((r) => (r.offset ?? 0) > 0)).toBe(true);
     for (const t of [1000, 2000, 3000]) {
       expect(member.counts.get(t), `counts of batch ${t}`).toEqual(alone.counts.get(t));
       expect(member.totals.get(t), `totals after batch ${t}`).toEqual(alone.totals.get(t));

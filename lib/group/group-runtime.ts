@@ -17,6 +17,7 @@
  * shuffle waits on a partition this member has just gained is abandoned and run again, with that
  * partition brought up to the same time first.
  */
+import { setMaxListeners } from "node:events";
 import { ErrorCodes, StreamingError } from "../../errors.js";
 import { ExchangeDStream, isPartitionedStateOperator, type PartitionedStateOperator } from "../dstream/internal.js";
 import type { TimerHandle } from "../clock.js";
@@ -301,6 +302,8 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     const active = [...this.held.entries()].filter(([, h]) => h.committed + batchDuration === time).map(([p]) => p);
     active.sort((a, b) => a - b);
     const controller = new AbortController();
+    // Every shuffle part collected in the batch listens to this one signal.
+    setMaxListeners(0, controller.signal);
     this.inflight = controller;
     try {
       // 1. Plans, durable before anything runs. Ranges are read one partition after the other

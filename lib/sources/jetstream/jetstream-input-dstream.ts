@@ -42,6 +42,8 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
   private readonly planned = new Map<Time, RawMessage[][]>();
   /** In a group: the stream's bounds as read for the batch being planned. */
   private groupState: { time: Time; state: Promise<StreamState> } | undefined;
+  /** In a group: per partition planned here, what the UI shows (position, last records, lag, limit). */
+  private readonly groupRows = new Map<number, { offset: number; records: number; lag: number; limit: number }>();
   /** In a group: messages read while planning, by `${time}:${partition}`. */
   private readonly groupPlanned = new Map<string, RawMessage[]>();
   /** Per partition, the last plan's records, the lag it left and its limit (records per batch), for the UI. */
@@ -137,9 +139,18 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
 
   /** Per partition: its position, the last batch's records, the lag it left and its rate limit (records/s). */
   uiStatus(): InputUiStatus {
+    const perSecond = (limit: number): number | undefined => (Number.isFinite(limit) ? (limit * 1000) / this.ssc.batchDuration : undefined);
+    const group = this.ssc.group;
+    if (group !== undefined) {
+      // A group member shows the partitions it holds, as it last planned them.
+      const rows = group.owned().flatMap((partition) => {
+        const row = this.groupRows.get(partition);
+        return row === undefined ? [] : [{ partition, offset: row.offset, lastBatchRecords: row.records, lag: row.lag, rateLimit: perSecond(row.limit) }];
+      });
+      return { offsets: Object.fromEntries(rows.map((r) => [String(r.partition), r.offset])), partitions: rows, pendingRecords: rows.reduce((n, r) => n + r.lag, 0) };
+    }
     const positions = this.positions ?? [];
     const last = this.lastPlanned;
-    const perSecond = (limit: number): number | undefined => (Number.isFinite(limit) ? (limit * 1000) / this.ssc.batchDuration : undefined);
     const partitions = positions.map((offset, partition) => ({
       partition,
       offset,
@@ -183,7 +194,9 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     const from = position ?? (startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1));
     // Under backpressure the member's rate (its own processing speed) is split evenly over the
     // `sharedBy` partitions it plans in this batch.
-    const { range, messages } = await planRange(this.js, stream, subject, p, from, state, this.rangeLimit(time, sharedBy));
+    const limit = this.rangeLimit(time, sharedBy);
+    const { range, messages, pending } = await planRange(this.js, stream, subject, p, from, state, limit);
+    this.groupRows.set(p, { offset: range.to, records: range.count, lag: Math.max(0, Math.min(pending, state.lastSeq - from) - range.count), limit });
     this.groupPlanned.set(`${time}:${p}`, messages);
     return range;
   }
