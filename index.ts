@@ -15,7 +15,7 @@ export type { EventWindow, WindowOption, WindowedReduceOptions, OutputMode, Wate
 export type { EventTimeInfo } from "./lib/listener.js";
 export { Receiver } from "./lib/receiver/receiver.js";
 export type { ReceiverOptions } from "./lib/receiver/receiver.js";
-export { ReceiverInputDStream } from "./lib/receiver/receiver-input-dstream.js";
+export { ReceiverInputDStream, type ReceiverStream } from "./lib/receiver/receiver-input-dstream.js";
 export type { ReceiverPlan } from "./lib/receiver/receiver-input-dstream.js";
 export { SocketReceiver } from "./lib/input/socket-receiver.js";
 export type { SocketReceiverOptions } from "./lib/input/socket-receiver.js";

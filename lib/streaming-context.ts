@@ -1,4 +1,4 @@
-import { ContextStateError, ErrorCodes } from "../errors.js";
+import { ContextStateError, ErrorCodes, StreamingError } from "../errors.js";
 import { Backpressure, type BackpressureOptions } from "./backpressure/backpressure.js";
 import { SystemClock, schedulingClock, type Clock, type SchedulingClock } from "./clock.js";
 import { openCheckpointSession, type CheckpointOptions, type CheckpointSession, type PendingBatch } from "./checkpoint/session.js";
@@ -7,7 +7,7 @@ import { QueueInputDStream, TransformedDStream, UnionDStream, type DStream } fro
 import { ListenerBus, type StreamingListener } from "./listener.js";
 import { FileInputDStream, type FileStreamOptions } from "./input/file-input-dstream.js";
 import { SocketReceiver } from "./input/socket-receiver.js";
-import { ReceiverInputDStream } from "./receiver/receiver-input-dstream.js";
+import { ReceiverInputDStream, type ReceiverStream } from "./receiver/receiver-input-dstream.js";
 import type { Receiver } from "./receiver/receiver.js";
 import { DEFAULT_RECEIVER_MAX_RESTARTS } from "./receiver/supervisor.js";
 import { RDD } from "./rdd/rdd.js";
@@ -27,6 +27,7 @@ import type { JetStreamMessage, JetStreamOptions } from "./sources/jetstream/jet
 import type { GroupBatchView, GroupHandle } from "./group/contracts.js";
 import { resolveGroupOptions, type GroupOptions, type ResolvedGroupOptions } from "./group/group-options.js";
 import { GroupRuntime } from "./group/group-runtime.js";
+import { GroupReceiverInputDStream } from "./group/group-receiver.js";
 
 /** Options of a StreamingContext. */
 export interface StreamingContextOptions {
@@ -184,13 +185,21 @@ export class StreamingContext {
     return new QueueInputDStream<T>(this, queue, options?.oneAtATime ?? true, options?.defaultBatch);
   }
 
-  /** The records `receiver` stores, cut into blocks every `blockInterval`; one receiver per stream. */
-  receiverStream<T>(receiver: Receiver<T>): ReceiverInputDStream<T> {
+  /**
+   * The records `receiver` stores, cut into blocks every `blockInterval`; one receiver per stream.
+   * In a group every member runs the receiver and its blocks go to the group's JetStream stream
+   * instead of the WAL, partitioned like the group's other inputs (lib/group/group-receiver.ts).
+   */
+  receiverStream<T>(receiver: Receiver<T>): ReceiverStream<T> {
+    if (this.groupOptions !== undefined) return new GroupReceiverInputDStream<T>(this, receiver, this.groupOptions);
     return new ReceiverInputDStream<T>(this, receiver);
   }
 
-  /** The UTF-8 lines a TCP server at `host:port` sends; reconnects with backoff when it goes away. */
-  socketTextStream(host: string, port: number): ReceiverInputDStream<string> {
+  /**
+   * The UTF-8 lines a TCP server at `host:port` sends; reconnects with backoff when it goes away.
+   * In a group every member connects: each gets what the server sends its connection.
+   */
+  socketTextStream(host: string, port: number): ReceiverStream<string> {
     return this.receiverStream(new SocketReceiver(host, port));
   }
 
@@ -221,7 +230,7 @@ export class StreamingContext {
    * The messages of a RabbitMQ queue, acknowledged only once their block is durable (a reliable
    * receiver; redeliveries after a crash are dropped when the WAL holds them). See RabbitMqReceiver.
    */
-  rabbitMqStream<T = string>(options: RabbitMqStreamOptions): ReceiverInputDStream<T> {
+  rabbitMqStream<T = string>(options: RabbitMqStreamOptions): ReceiverStream<T> {
     return this.receiverStream(new RabbitMqReceiver<T>(options));
   }
 
@@ -229,7 +238,16 @@ export class StreamingContext {
    * The messages of MQTT topics through a persistent session; at QoS 1/2 acknowledged only once
    * their block is durable (a reliable receiver; DUP resends the WAL holds are dropped). See MqttReceiver.
    */
-  mqttStream<T = string>(options: MqttStreamOptions): ReceiverInputDStream<T> {
+  mqttStream<T = string>(options: MqttStreamOptions): ReceiverStream<T> {
+    if (this.groupOptions !== undefined) {
+      // Shared subscriptions ($share/…) would spread messages over members, but Mosquitto keeps a
+      // dead member's unacknowledged messages in that member's session (no other member gets
+      // them) and MQTT has no message identity to drop a redelivery with.
+      throw new StreamingError(
+        ErrorCodes.GROUP_UNSUPPORTED,
+        `group "${this.groupOptions.name}": mqttStream cannot be divided among members (a dead member's unacknowledged MQTT messages stay in its own session, and MQTT messages carry no identity to drop a redelivery by); run the MQTT receiver in a job alone, or bridge the topics into a JetStream stream and read it with ssc.jetStream`,
+      );
+    }
     return this.receiverStream(new MqttReceiver<T>(options));
   }
 
@@ -237,8 +255,15 @@ export class StreamingContext {
    * The messages of a ZeroMQ SUB or PULL socket: at-most-once (ZeroMQ has no acknowledgements).
    * See ZeroMqReceiver.
    */
-  zeroMqStream<T = string>(options: ZeroMqStreamOptions): ReceiverInputDStream<T> {
-    return this.receiverStream(new ZeroMqReceiver<T>(options));
+  zeroMqStream<T = string>(options: ZeroMqStreamOptions): ReceiverStream<T> {
+    const receiver = new ZeroMqReceiver<T>(options);
+    if (this.groupOptions !== undefined && receiver.type === "sub") {
+      throw new StreamingError(
+        ErrorCodes.GROUP_UNSUPPORTED,
+        `group "${this.groupOptions.name}": a ZeroMQ SUB socket in every member would receive every message once per member; in a group use type "pull" (ZeroMQ spreads a PUSH socket's messages over the members' PULL sockets)`,
+      );
+    }
+    return this.receiverStream(receiver);
   }
 
   /**
@@ -318,6 +343,8 @@ export class StreamingContext {
       const member = new GroupRuntime(this, options, { onError: (err: unknown) => void this.fail(err) });
       this.groupMember = member;
       await member.join();
+      // Receivers publish to the group's stream from now on (lib/group/group-receiver.ts).
+      for (const input of this.graph.inputStreams) if (input instanceof GroupReceiverInputDStream) await input.startInput();
       await this.ui?.listen();
     } catch (err) {
       await this.fail(err);

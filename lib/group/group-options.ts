@@ -12,6 +12,11 @@ export interface GroupOptions {
   snapshotInterval?: number;
   /** This member's id; default host-pid-random. */
   memberId?: string;
+  /**
+   * Partitions of the stream the group's receivers write to (DESIGN.md §10); default: those of the
+   * job's jetStream inputs, or 4 when it has none. Every input of a group has this many.
+   */
+  partitions?: number;
 }
 
 export interface ResolvedGroupOptions {
@@ -20,6 +25,7 @@ export interface ResolvedGroupOptions {
   leaseMs: number;
   snapshotInterval: number;
   memberId: string | undefined;
+  partitions: number | undefined;
 }
 
 /** Validates the `group` option; undefined when the job runs alone. */
@@ -32,5 +38,6 @@ export function resolveGroupOptions(o: GroupOptions | undefined): ResolvedGroupO
   const snapshotInterval = o.snapshotInterval ?? 10;
   if (!Number.isInteger(snapshotInterval) || snapshotInterval < 1) throw new RangeError(`group.snapshotInterval must be a positive integer; got ${String(snapshotInterval)}`);
   if (o.memberId !== undefined && (typeof o.memberId !== "string" || !/^[A-Za-z0-9_.-]+$/.test(o.memberId))) throw new TypeError(`group.memberId must be letters, digits, _, . or -; got ${JSON.stringify(o.memberId)}`);
-  return { name: o.name, servers: serverList(o.servers, "group.servers"), leaseMs, snapshotInterval, memberId: o.memberId };
+  if (o.partitions !== undefined && (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 1024)) throw new RangeError(`group.partitions must be an integer from 1 to 1024; got ${String(o.partitions)}`);
+  return { name: o.name, servers: serverList(o.servers, "group.servers"), leaseMs, snapshotInterval, memberId: o.memberId, partitions: o.partitions };
 }

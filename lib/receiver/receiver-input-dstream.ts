@@ -7,12 +7,23 @@ import type { Receiver } from "./receiver.js";
 import { ReceiverSupervisor } from "./supervisor.js";
 
 /** Throws a TypeError saying what a receiver is unless `r` looks like one (before the stream registers). */
-function requireReceiver(r: unknown): void {
+export function requireReceiver(r: unknown): void {
   const ok = typeof r === "object" && r !== null && ["onStart", "onStop", "attach", "store", "storeMany"].every((m) => typeof (r as Record<string, unknown>)[m] === "function");
   if (!ok) {
     const got = r === null ? "null" : typeof r !== "object" ? typeof r : `an object without ${["onStart", "onStop", "attach"].filter((m) => typeof (r as Record<string, unknown>)[m] !== "function").join(", ") || "Receiver's methods"}`;
     throw new TypeError(`receiverStream(receiver) expects a Receiver: an instance of a class that extends Receiver and implements onStart() and onStop(); got ${got}`);
   }
+}
+
+/**
+ * What `ssc.receiverStream` returns: the records of one receiver, as a {@link ReceiverInputDStream}
+ * (WAL) when the job runs alone, or, in a group, a stream over the group's JetStream receiver
+ * stream (lib/group/group-receiver.ts).
+ */
+export interface ReceiverStream<T> extends DStream<T> {
+  readonly receiver: Receiver<T>;
+  /** Records stored by the receiver and not yet planned into a batch (alone) or not yet published (in a group). */
+  readonly pendingRecords: number;
 }
 
 /** A receiver stream's batch plan: the range of the receiver's blocks the batch holds. */
@@ -29,7 +40,7 @@ export interface ReceiverStreamOptions {
  * the previous batch, one partition per block; blocks stay in memory until that batch commits and
  * are read back from the WAL only by recovery.
  */
-export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> {
+export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> implements ReceiverStream<T> {
   readonly receiver: Receiver<T>;
   private readonly supervisor: ReceiverSupervisor;
   private readonly blocks: ReceivedBlocks;

@@ -70,15 +70,23 @@ export abstract class Receiver<T> {
    * atomic write (a synced WAL append with a checkpoint directory; in memory without one). Rejects
    * with DSTREAM_RECEIVER_STOPPED after the receiver stopped, and with a TypeError naming the first
    * record that is not plain data (API.md; none of `items` is stored then). Waits for `maxRate`.
+   * `ids`, one per item (undefined where unknown): the identity of the source message, such as an
+   * AMQP message-id; in a group a record whose id the group's stream stored within its duplicate
+   * window is dropped (a message redelivered to another member after a member died). Ignored alone.
    */
-  storeMany(items: T[], options?: { offset?: unknown }): Promise<void> {
+  storeMany(items: T[], options?: { offset?: unknown; ids?: readonly (string | undefined)[] }): Promise<void> {
     if (!Array.isArray(items)) return Promise.reject(new TypeError(`storeMany(items) expects an array; got ${typeof items}`));
     const sup = this.supervisor;
     if (sup === undefined) return Promise.reject(notAttached("storeMany"));
     const what = `Receiver ${this.name}: storeMany(records, options)`;
     const bad = notPlainRecord(items, what) ?? (options === undefined ? undefined : notPlain(options.offset, what, "the offset"));
     if (bad !== undefined) return Promise.reject(bad);
-    return sup.storeMany(items, options !== undefined && "offset" in options ? { offset: options.offset, hasOffset: true } : { hasOffset: false });
+    const ids = options?.ids;
+    if (ids !== undefined && (!Array.isArray(ids) || ids.length !== items.length || !ids.every((id) => id === undefined || (typeof id === "string" && id.length > 0)))) {
+      return Promise.reject(new TypeError(`${what}: ids must be an array with one non-empty string (or undefined) per record; got ${Array.isArray(ids) ? `${ids.length} entries for ${items.length} records` : typeof ids}`));
+    }
+    const offset = options !== undefined && "offset" in options ? { offset: options.offset, hasOffset: true } : { hasOffset: false };
+    return sup.storeMany(items, ids === undefined ? offset : { ...offset, ids });
   }
 
   /** The offset stored with the last durable block; after a restart of the process, read back from the WAL. */

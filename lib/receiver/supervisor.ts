@@ -5,7 +5,6 @@ import type { ListenerBus, ReceiverInfo } from "../listener.js";
 import type { Duration } from "../time.js";
 import { BLOCK_CUT_PRIORITY, BlockGenerator } from "./block-generator.js";
 import { RateLimiter } from "./rate-limiter.js";
-import type { ReceivedBlocks } from "./received-blocks.js";
 import type { Receiver } from "./receiver.js";
 
 /** Spark's spark.streaming.receiverRestartDelay. */
@@ -29,6 +28,21 @@ export interface SupervisorDeps {
   reportFatal(err: unknown): void;
   /** With backpressure on, the receiver's rate follows its estimate (never above maxRate). */
   backpressure?: Backpressure | undefined;
+}
+
+/**
+ * Where a supervisor's blocks go: the WAL-backed {@link ReceivedBlocks} of a job alone, or, in a
+ * group, the group's JetStream stream (lib/group/group-receiver.ts).
+ */
+export interface BlockSink {
+  /**
+   * Adds a block; resolves when it is durable. `offset` (given when `hasOffset`) is stored with it;
+   * `sync`: wait for the disk (storeMany); `ids`: per record, the source message's identity when
+   * the receiver knows one (a group drops a record whose identity it stored recently).
+   */
+  add(records: unknown[], options: { offset?: unknown; hasOffset: boolean; sync: boolean; ids?: readonly (string | undefined)[] }): Promise<void>;
+  /** The offset stored with the last durable block. */
+  readonly lastOffset: unknown;
 }
 
 /** "starting": `onStart` was called and has not returned yet. */
@@ -64,7 +78,7 @@ export class ReceiverSupervisor {
   constructor(
     private readonly receiver: Receiver<unknown>,
     readonly streamId: number,
-    private readonly blocks: ReceivedBlocks,
+    private readonly blocks: BlockSink,
     private readonly deps: SupervisorDeps,
   ) {
     const bound = deps.backpressure?.register(streamId, receiver.maxRate);
@@ -116,7 +130,7 @@ export class ReceiverSupervisor {
     return this.stopping ? Promise.resolve() : room;
   }
 
-  storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
+  storeMany(items: unknown[], options: { offset?: unknown; hasOffset: boolean; ids?: readonly (string | undefined)[] }): Promise<void> {
     if (this.finished) return Promise.reject(stopped(this.receiver.name, "storeMany"));
     this.failures = 0;
     const done = this.storeBlock([...items], options);
@@ -126,7 +140,7 @@ export class ReceiverSupervisor {
     return done;
   }
 
-  private async storeBlock(items: unknown[], options: { offset?: unknown; hasOffset: boolean }): Promise<void> {
+  private async storeBlock(items: unknown[], options: { offset?: unknown; hasOffset: boolean; ids?: readonly (string | undefined)[] }): Promise<void> {
     if (this.limiter !== undefined) await this.waitUntil(this.limiter.reserve(items.length));
     if (this.finished) throw stopped(this.receiver.name, "storeMany");
     await this.blocks.add(items, { ...options, sync: true });

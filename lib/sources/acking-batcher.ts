@@ -13,6 +13,11 @@ export interface Delivery<T, M> {
   record?: T;
   /** What the broker needs to acknowledge it. */
   message: M;
+  /**
+   * The message's identity across connections and consumers (an AMQP message-id), when it has
+   * one: in a group, the JetStream deduplication id of its record.
+   */
+  id?: string;
 }
 
 /**
@@ -75,9 +80,15 @@ export class AckingBatcher<T, M> {
       const batch = this.pending;
       this.pending = [];
       const records: T[] = [];
-      for (const d of batch) if (d.kind === "store") records.push(d.record as T);
+      const ids: (string | undefined)[] = [];
+      for (const d of batch) {
+        if (d.kind !== "store") continue;
+        records.push(d.record as T);
+        ids.push(d.id);
+      }
       try {
-        if (records.length > 0) await this.receiver.storeMany(records, { offset: this.window.snapshot(batch.filter((d) => d.kind !== "rejected")) });
+        const offset = this.window.snapshot(batch.filter((d) => d.kind !== "rejected"));
+        if (records.length > 0) await this.receiver.storeMany(records, ids.some((id) => id !== undefined) ? { offset, ids } : { offset });
       } catch (err) {
         this.window.giveBack(batch.filter((d) => d.kind === "duplicate").map((d) => d.key));
         this.closed = true;

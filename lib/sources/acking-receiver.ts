@@ -81,13 +81,23 @@ export abstract class AckingReceiver<T, M, S extends AckingSession> extends Rece
   protected abstract connectFailure(): string;
 
   /**
+   * The message's identity across connections and consumers, if the protocol carries one; undefined
+   * by default. Unlike the window's key it must never name two different messages: in a group it
+   * is the JetStream deduplication id, and a second message with the same id is dropped.
+   */
+  protected globalId(_message: M): string | undefined {
+    return undefined;
+  }
+
+  /**
    * Classifies one message: a duplicate of one in the WAL (redelivered, its identity held), a record,
    * or (the codec failed, reported as `what`) rejected.
    */
   protected delivery(message: M, key: string, pos: number, redelivered: boolean, decode: () => T, what: string): Delivery<T, M> {
     if ((this.window as RedeliveryWindow).arrived(key, pos, redelivered)) return { kind: "duplicate", key, pos, message };
     try {
-      return { kind: "store", key, pos, record: decode(), message };
+      const id = this.globalId(message);
+      return { kind: "store", key, pos, record: decode(), message, ...(id === undefined ? {} : { id }) };
     } catch (err) {
       this.reportError(what, err);
       return { kind: "rejected", key, pos, message };

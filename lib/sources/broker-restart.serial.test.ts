@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
-import type { ReceiverInputDStream } from "../receiver/receiver-input-dstream.js";
+import type { ReceiverStream } from "../receiver/receiver-input-dstream.js";
 import { StreamingContext } from "../streaming-context.js";
 import { serviceAvailable } from "../test-support/services.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
@@ -54,7 +54,7 @@ async function untilListening(port: number, want: boolean): Promise<void> {
 }
 
 /** A job on a ManualClock with one receiver stream; its batches go to `out`. */
-async function job(receiver: RabbitMqReceiver<string> | MqttReceiver<string>, out: string[]): Promise<{ clock: ManualClock; stream: ReceiverInputDStream<string>; errors: string[] }> {
+async function job(receiver: RabbitMqReceiver<string> | MqttReceiver<string>, out: string[]): Promise<{ clock: ManualClock; stream: ReceiverStream<string>; errors: string[] }> {
   const clock = new ManualClock();
   const s = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: await tempDir() });
   const stream = s.receiverStream(receiver);

@@ -52,6 +52,8 @@ export interface PublishAck {
 /** Messages fetched per pull request when reading a range. */
 const FETCH_CHUNK = 10_000;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Publishes awaiting their acknowledgement at a time in {@link JetStreamClient.publishMany}. */
+const PUBLISH_WINDOW = 1024;
 
 interface Shared {
   key: string;
@@ -307,6 +309,35 @@ export class JetStreamClient {
     } catch (err) {
       throw unavailable(`cannot purge ${subject} down to its last ${keep} messages in JetStream stream "${stream}"`, err);
     }
+  }
+
+  // ---- group receivers (lib/group/group-receiver.ts) ----
+
+  /**
+   * Publishes `messages` on `subject` in order, pipelined (at most `PUBLISH_WINDOW` awaiting their
+   * acknowledgement at a time), and resolves once the stream acknowledged every one: how many it
+   * stored and how many it dropped as duplicates of an earlier `msgId`. The first failure rejects,
+   * after the publishes already sent have settled; some of the messages may then be stored (a
+   * retry with the same ids stores the rest once).
+   */
+  async publishMany(subject: string, messages: readonly { data: Uint8Array; msgId?: string }[]): Promise<{ stored: number; duplicates: number }> {
+    const { js } = await this.conn(`publish ${subject}`);
+    const counts = { stored: 0, duplicates: 0 };
+    let failure: unknown;
+    const inflight = new Set<Promise<void>>();
+    for (const m of messages) {
+      if (failure !== undefined) break;
+      const sent = js.publish(subject, m.data, m.msgId === undefined ? {} : { msgID: m.msgId }).then(
+        (ack) => void (ack.duplicate ? counts.duplicates++ : counts.stored++),
+        (err: unknown) => void (failure ??= err),
+      );
+      inflight.add(sent);
+      void sent.then(() => inflight.delete(sent));
+      if (inflight.size >= PUBLISH_WINDOW) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    if (failure !== undefined) throw unavailable(`cannot publish to ${subject}`, failure);
+    return counts;
   }
 
   // ---- KV for groups (lib/group/coordinator.ts) ----

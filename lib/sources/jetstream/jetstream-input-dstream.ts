@@ -32,9 +32,12 @@ export interface JetStreamPlan {
  * input's rate) and records the range in the batch plan, which commits
  * with the batch; the batch's RDD has one partition per JetStream partition, in sequence order.
  * A batch re-run after a crash reads its recorded ranges again from the stream.
+ *
+ * `R`, the record type, is `JetStreamMessage<T>`; a subclass that stores records of its own in a
+ * stream (a group's receivers, lib/group/group-receiver.ts) overrides {@link decode}.
  */
-export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, JetStreamPlan> {
-  readonly options: ResolvedJetStreamOptions;
+export class JetStreamInputDStream<T, R = JetStreamMessage<T>> extends InputDStream<R, JetStreamPlan> {
+  private readonly resolved: ResolvedJetStreamOptions;
   private client: JetStreamClient | undefined;
   /** Per partition, the last sequence assigned to a batch; set by restorePlans or startInput. */
   private positions: number[] | undefined;
@@ -51,7 +54,12 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
 
   constructor(ssc: DStream<unknown>["ssc"], options: JetStreamOptions) {
     super(ssc);
-    this.options = resolveJetStreamOptions(options);
+    this.resolved = resolveJetStreamOptions(options);
+  }
+
+  /** The options, checked (an accessor: a group's receiver input learns its partition count late). */
+  get options(): ResolvedJetStreamOptions {
+    return this.resolved;
   }
 
   /** The per-partition positions (last sequence planned), for tools and tests. */
@@ -207,10 +215,10 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     return { kind: "jetstream", servers: servers.map(withoutCredentials), stream, subject, ranges, groupPartitions: partitions };
   }
 
-  async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<JetStreamMessage<T>>> {
+  async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<R>> {
     const { stream, subject } = this.options;
     if (plan.groupPartitions !== undefined) {
-      const parts: JetStreamMessage<T>[][] = Array.from({ length: plan.groupPartitions }, () => []);
+      const parts: R[][] = Array.from({ length: plan.groupPartitions }, () => []);
       for (const r of plan.ranges) {
         const key = `${time}:${r.partition}`;
         const msgs = this.groupPlanned.get(key) ?? (await readRange(this.js, stream, subject, r));
@@ -239,9 +247,11 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
     for (const key of this.groupPlanned.keys()) if (Number(key.slice(0, key.indexOf(":"))) <= time) this.groupPlanned.delete(key);
   }
 
-  private decode(msgs: readonly RawMessage[], partition: number): JetStreamMessage<T>[] {
+  /** Partition `partition`'s messages as records. */
+  protected decode(msgs: readonly RawMessage[], partition: number): R[] {
     const codec = this.options.codec;
-    return msgs.map((m) => {
+    // R is JetStreamMessage<T> unless a subclass overrides this method.
+    return msgs.map((m): JetStreamMessage<T> => {
       let value: T;
       try {
         value = decodePayload<T>(m.data, codec);
@@ -249,7 +259,7 @@ export class JetStreamInputDStream<T> extends InputDStream<JetStreamMessage<T>, 
         throw new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `jetStream ${this.options.stream}: message ${m.seq} on ${m.subject} cannot be decoded as ${codec}: ${(err as Error).message}`, { cause: err });
       }
       return { subject: m.subject, partition, seq: m.seq, key: m.headers?.[KEY_HEADER], value, timestamp: m.timestamp };
-    });
+    }) as R[];
   }
 }
 

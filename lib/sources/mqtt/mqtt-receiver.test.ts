@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../clock.js";
-import type { ReceiverInputDStream } from "../../receiver/receiver-input-dstream.js";
+import type { ReceiverStream } from "../../receiver/receiver-input-dstream.js";
 import { StreamingContext } from "../../streaming-context.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
@@ -31,8 +31,8 @@ function stored(stream: { receiver: unknown }): number {
 }
 
 /** A context on `dir` with one MQTT stream whose batches go to `out`. */
-async function job(dir: string, clock: ManualClock, receiver: MqttReceiver<string>, out: string[][]): Promise<{ ssc: StreamingContext; stream: ReceiverInputDStream<string> }> {
-  let stream!: ReceiverInputDStream<string>;
+async function job(dir: string, clock: ManualClock, receiver: MqttReceiver<string>, out: string[][]): Promise<{ ssc: StreamingContext; stream: ReceiverStream<string> }> {
+  let stream!: ReceiverStream<string>;
   const s = await StreamingContext.getOrCreate(dir, () => {
     const c = new StreamingContext({ batchDuration: 1000, clock });
     stream = c.receiverStream(receiver);

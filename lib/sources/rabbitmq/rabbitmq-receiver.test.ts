@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../clock.js";
-import type { ReceiverInputDStream } from "../../receiver/receiver-input-dstream.js";
+import type { ReceiverStream } from "../../receiver/receiver-input-dstream.js";
 import { StreamingContext } from "../../streaming-context.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
@@ -92,7 +92,7 @@ describe.skipIf(!up)("rabbitMqStream against RabbitMQ", () => {
     // Second process on the same checkpoint: the redeliveries are acknowledged and dropped; a new
     // "same" (a third one) is stored: the window counts identical bodies.
     const secondBatches: string[][] = [];
-    let second!: ReceiverInputDStream<string>;
+    let second!: ReceiverStream<string>;
     ssc = await StreamingContext.getOrCreate(dir, () => {
       const s = context(undefined, clock);
       second = s.rabbitMqStream({ url: RABBITMQ_URL, queue: queue!.name });

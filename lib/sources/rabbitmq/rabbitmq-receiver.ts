@@ -82,6 +82,15 @@ export class RabbitMqReceiver<T = string> extends AckingReceiver<T, ConsumeMessa
     }, { noAck: false });
   }
 
+  /**
+   * The AMQP message-id, when the publisher set one. A body hash is not an identity here: two
+   * messages with the same body would be one, and the group's stream would drop the second.
+   */
+  protected override globalId(msg: ConsumeMessage): string | undefined {
+    const id = msg.properties.messageId;
+    return typeof id === "string" && id.length > 0 ? `amqp:${this.queue}:${id}` : undefined;
+  }
+
   protected async disconnect(session: Session): Promise<void> {
     // Closing the connection gives every unacknowledged message back to the queue.
     await session.connection?.close().catch(() => undefined);

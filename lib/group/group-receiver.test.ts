@@ -1,0 +1,183 @@
+import { describe, expect, it, vi } from "vitest";
+import { ErrorCodes, StreamingError } from "../../errors.js";
+import { ManualClock } from "../clock.js";
+import { Receiver } from "../receiver/receiver.js";
+import type { ReceiverStream } from "../receiver/receiver-input-dstream.js";
+import { JetStreamClient } from "../sources/jetstream/jetstream-client.js";
+import { RABBITMQ_URL, testQueue } from "../sources/rabbitmq/test-queue.js";
+import { StreamingContext } from "../streaming-context.js";
+import { cleanupsAfterEach } from "../test-support/cleanups.js";
+import { removeGroup } from "../test-support/group-fixture.js";
+import { NATS_URL, uniqueName } from "../test-support/jetstream-fixture.js";
+import { serviceAvailable } from "../test-support/services.js";
+import { DEFAULT_RECEIVER_PARTITIONS, GroupReceiverInputDStream, receiverStreamName } from "./group-receiver.js";
+
+const nats = await serviceAvailable("nats");
+const rabbit = nats && (await serviceAvailable("rabbitmq"));
+const cleanup = cleanupsAfterEach();
+
+/** A receiver the test feeds by hand. */
+class HandFed extends Receiver<unknown> {
+  onStart(): void {}
+  onStop(): void {}
+}
+
+interface Run {
+  ssc: StreamingContext;
+  clock: ManualClock;
+  /** Per batch time, the records of the batch (every partition this member holds). */
+  batches: Map<number, unknown[]>;
+  /** The running count per record, after the last batch (updateStateByKey: committed with the group's log). */
+  totals: Map<string, number>;
+  completed: number[];
+  /** The clock when the member was made. */
+  startedAt: number;
+  /** Partitions of the input that held records in some batch. */
+  partitionsSeen: Set<number>;
+}
+
+/** A one-member group reading `input(ssc)`; records are counted per batch and in keyed state. */
+function member(group: string, clock: ManualClock, input: (ssc: StreamingContext) => ReceiverStream<unknown>, partitions?: number): Run {
+  const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500, ...(partitions === undefined ? {} : { partitions }) } });
+  const run: Run = { ssc, clock, batches: new Map(), totals: new Map(), completed: [], startedAt: clock.now(), partitionsSeen: new Set() };
+  const records = input(ssc);
+  records.foreachRDD((rdd, time) => {
+    run.batches.set(time, rdd.collect());
+    rdd.glom().collect().forEach((part, p) => part.length > 0 && run.partitionsSeen.add(p));
+  });
+  records
+    .map((r): [string, number] => [String(r), 1])
+    .updateStateByKey((vs: number[], total: number | undefined) => vs.reduce((a, b) => a + b, total ?? 0))
+    .foreachRDD((rdd) => {
+      for (const [k, n] of rdd.collect()) run.totals.set(k, n);
+    });
+  ssc.addStreamingListener({ onBatchCompleted: (e) => void run.completed.push(e.batchInfo.batchTime) });
+  cleanup(() => ssc.stop().catch(() => undefined));
+  return run;
+}
+
+/** Runs batches, one after the other on the manual clock, until `done()` holds (polled, with a deadline). */
+async function runUntil(run: Run, done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen; ${run.completed.length} batches completed, the last ${run.completed.at(-1)}`);
+    // The clock moves to the next batch time once the batch before it has completed.
+    const next = (run.completed.at(-1) ?? Math.floor(run.startedAt / 1000) * 1000) + 1000;
+    if (run.clock.now() < next) await run.clock.advance(next - run.clock.now());
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const all = (run: Run): unknown[] => [...run.batches.values()].flat();
+const sortedStrings = (xs: unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+
+describe.skipIf(!nats)("receivers in a group", () => {
+  it("publish their blocks to the group's stream, spread over its partitions: the batches hold exactly the stored records", async () => {
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const receiver = new HandFed();
+    const run = member(group, new ManualClock(0), (ssc) => ssc.receiverStream(receiver), 3);
+    const stream = run.ssc.graph.inputStreams[0] as GroupReceiverInputDStream<unknown>;
+    expect(stream).toBeInstanceOf(GroupReceiverInputDStream);
+    await run.ssc.start();
+    expect(run.ssc.group?.owned()).toEqual([0, 1, 2]);
+    expect(stream.options.partitions).toBe(3);
+
+    // store(): cut into blocks on the clock; storeMany: one block, resolved once JetStream has it.
+    const records: unknown[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = { n: i, tags: ["a", i % 3 === 0 ? "b" : "c"] };
+      records.push(r);
+      void receiver.store(r);
+      if (i % 10 === 9) await run.clock.advance(200);
+    }
+    const many = Array.from({ length: 25 }, (_, i) => `many-${i}`);
+    await receiver.storeMany(many);
+    records.push(...many);
+    await runUntil(run, () => all(run).length >= records.length && stream.pendingRecords === 0, "every record in a batch");
+    // Two more batches: nothing comes twice.
+    const last = Math.max(...run.batches.keys());
+    await runUntil(run, () => run.completed.includes(last + 2000), "two more batches");
+    expect(sortedStrings(all(run))).toEqual(sortedStrings(records));
+    for (const r of records) expect(run.totals.get(String(r)), String(r)).toBe(String(r) === "[object Object]" ? 40 : 1);
+
+    // Five blocks went round-robin over the three partitions; what committed batches read is purged.
+    expect([...run.partitionsSeen].sort()).toEqual([0, 1, 2]);
+    const client = JetStreamClient.open([NATS_URL]);
+    cleanup(() => client.release());
+    await vi.waitFor(async () => {
+      const state = await client.streamState(receiverStreamName(group));
+      expect(state.lastSeq).toBe(records.length);
+      expect(state.firstSeq).toBe(records.length + 1);
+    }, { timeout: 30_000, interval: 50 });
+    await run.ssc.stop();
+    expect(stream.receiver.isStopped()).toBe(true);
+  });
+
+  it("take the group's partition count from its jetStream inputs, else group.partitions, else 4; refuse MQTT and ZeroMQ SUB", async () => {
+    const group = uniqueName("g");
+    const clock = new ManualClock(0);
+    const plain = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL } });
+    const alone = plain.receiverStream(new HandFed()) as unknown as GroupReceiverInputDStream<unknown>;
+    expect(alone.options.partitions).toBe(DEFAULT_RECEIVER_PARTITIONS);
+    plain.jetStream({ servers: NATS_URL, stream: "S", subject: "s", partitions: 6 });
+    expect(alone.options.partitions).toBe(6);
+    expect(alone.options.subject).toBe(`dstream.group.${group}.recv.${alone.streamId}`);
+    const explicit = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, partitions: 2 } });
+    expect((explicit.receiverStream(new HandFed()) as unknown as GroupReceiverInputDStream<unknown>).options.partitions).toBe(2);
+    expect(() => new StreamingContext({ batchDuration: 1000, group: { name: group, servers: NATS_URL, partitions: 0 } })).toThrow(RangeError);
+    const refused = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    const mqtt = refused(() => explicit.mqttStream({ url: "mqtt://127.0.0.1:1883", topics: ["t"], clientId: "c", qos: 1 }));
+    expect(StreamingError.is(mqtt, ErrorCodes.GROUP_UNSUPPORTED), String(mqtt)).toBe(true);
+    const sub = refused(() => explicit.zeroMqStream({ endpoint: "tcp://127.0.0.1:5555" }));
+    expect(StreamingError.is(sub, ErrorCodes.GROUP_UNSUPPORTED), String(sub)).toBe(true);
+    expect(explicit.zeroMqStream({ endpoint: "tcp://127.0.0.1:5555", type: "pull" })).toBeInstanceOf(GroupReceiverInputDStream);
+    await plain.stop();
+    await explicit.stop();
+  });
+});
+
+describe.skipIf(!rabbit)("a RabbitMQ receiver in a group", () => {
+  it("counts every message of a queue once, across a stop mid-stream and a restart, and drops a redelivered message-id", async () => {
+    const queue = await testQueue("dstream-group-rx");
+    cleanup(() => queue.remove());
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const N = 3000;
+    const bodies = Array.from({ length: N }, (_, i) => `m${i}`);
+    await queue.publish(bodies, { messageIds: bodies.map((b) => `id-${b}`) });
+    const clock = new ManualClock(0);
+    const input = (ssc: StreamingContext): ReceiverStream<unknown> => ssc.rabbitMqStream({ url: RABBITMQ_URL, queue: queue.name, prefetch: 100 });
+
+    const first = member(group, clock, input);
+    await first.ssc.start();
+    // Stopped (not gracefully) while messages are still coming in.
+    await runUntil(first, () => first.totals.size >= N / 4, "a quarter of the messages");
+    expect(first.totals.size).toBeLessThan(N);
+    await first.ssc.stop();
+
+    // What RabbitMQ redelivers after a member died between JetStream's acknowledgement and its own:
+    // the same message-ids again (here published twice), dropped by the stream's duplicate window.
+    await queue.publish(bodies.slice(0, 200), { messageIds: bodies.slice(0, 200).map((b) => `id-${b}`) });
+
+    const second = member(group, clock, input);
+    await second.ssc.start();
+    await runUntil(second, () => second.totals.size >= N && (second.ssc.graph.inputStreams[0] as GroupReceiverInputDStream<unknown>).pendingRecords === 0, "every message counted");
+    const last = Math.max(...second.batches.keys());
+    await runUntil(second, () => second.completed.includes(last + 2000), "two more batches");
+    // The keyed state is the group's (restored from its log): each message counted exactly once.
+    const wrong = bodies.filter((b) => second.totals.get(b) !== 1);
+    expect(wrong.slice(0, 10), `${wrong.length} messages not counted exactly once`).toEqual([]);
+    expect(second.totals.size).toBe(N);
+    expect([...first.batches.values(), ...second.batches.values()].flat().length).toBeGreaterThanOrEqual(N);
+    await second.ssc.stop();
+    expect(await queue.ready()).toBe(0);
+  });
+});
