@@ -1,28 +1,32 @@
 /**
  * Receivers in a group (DESIGN.md §10): JetStream is the write-ahead log. Every member runs the
- * job's receivers; each block a receiver stores is published, one message per record, to one of
+ * job's receivers; each block a receiver stores is published to one of
  * the group's P partition subjects `dstream.group.<name>.recv.<streamId>.<p>` of the stream
  * `DSTREAM_GROUP_<name>_RECV` (round-robin per block), and the receiver's `storeMany` resolves
  * (so a reliable receiver acknowledges its source) only once JetStream acknowledged every record.
+ * A message holds an array of records (storage/codec.ts): a record with a source identity alone,
+ * the others of a block together (split to fit the server's max payload).
  * The group then reads those subjects as it reads any `jetStream` input: the member holding
  * partition p plans, runs and commits p's records, whichever member received them. A member that
  * dies strands nothing: what it published is in the stream, what it had not is unacknowledged at
  * the source, which gives it to another member.
  *
- * Records carry `Nats-Msg-Id`: the source message's identity when the receiver knows one (an AMQP
+ * Messages carry `Nats-Msg-Id`: a record's source identity when the receiver knows one (an AMQP
  * message-id), so that a message the broker redelivers to another member after the first died
  * between JetStream's acknowledgement and the broker's is dropped by the stream's duplicate window
- * ({@link RECEIVER_DUPLICATE_WINDOW_MS}); otherwise an id of this process's block and index, so that
- * a publish retried after a failure stores each record once.
+ * ({@link RECEIVER_DUPLICATE_WINDOW_MS}); otherwise an id of this process's block and the message's
+ * place in it, so that a publish retried after a failure stores each message once.
  */
 import { randomBytes } from "node:crypto";
 import { encodeValue, decodeValue } from "../../storage/codec.js";
+import { ErrorCodes, StorageError } from "../../errors.js";
 import type { DStream } from "../dstream/internal.js";
+import type { RDD } from "../rdd/rdd.js";
 import { requireReceiver } from "../receiver/receiver-input-dstream.js";
 import type { Receiver } from "../receiver/receiver.js";
 import { ReceiverSupervisor, type BlockSink } from "../receiver/supervisor.js";
 import { JetStreamClient, type RawMessage } from "../sources/jetstream/jetstream-client.js";
-import { JetStreamInputDStream } from "../sources/jetstream/jetstream-input-dstream.js";
+import { JetStreamInputDStream, type JetStreamPlan } from "../sources/jetstream/jetstream-input-dstream.js";
 import type { ResolvedJetStreamOptions } from "../sources/jetstream/jetstream-options.js";
 import { partitionSubject, type PartitionRange } from "../sources/jetstream/partition-range.js";
 import type { Time } from "../time.js";
@@ -62,6 +66,8 @@ export class GroupReceiverInputDStream<T> extends JetStreamInputDStream<Uint8Arr
   private partitionCount: number | undefined;
   /** Per partition, the sequence below which the stream was purged (committed records). */
   private readonly purgedBelow: number[] = [];
+  /** Records per materialized plan (a message may hold many). */
+  private readonly counts = new WeakMap<JetStreamPlan, number>();
 
   constructor(
     ssc: DStream<T>["ssc"],
@@ -148,8 +154,27 @@ export class GroupReceiverInputDStream<T> extends JetStreamInputDStream<Uint8Arr
     return super.planGroupPartition(time, p, position, sharedBy);
   }
 
+  override async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<T>> {
+    const rdd = await super.materialize(time, plan);
+    this.counts.set(plan, rdd.count());
+    return rdd;
+  }
+
+  /** The batch's records (a message holds one record or a block of them), counted when it was materialized. */
+  override recordCount(plan: JetStreamPlan): number {
+    return this.counts.get(plan) ?? super.recordCount(plan);
+  }
+
+  /** Each message is an array of records (storage/codec.ts): one record with a source identity, or a block's. */
   protected override decode(msgs: readonly RawMessage[], _partition: number): T[] {
-    return msgs.map((m) => decodeValue(`${m.subject}#${m.seq}`, m.data) as T);
+    const out: T[] = [];
+    for (const m of msgs) {
+      const where = `${m.subject}#${m.seq}`;
+      const records = decodeValue(where, m.data);
+      if (!Array.isArray(records)) throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `group receiver stream ${this.options.stream}: message ${where} holds no block of records; was it published by something other than a dstream receiver?`);
+      for (const r of records) out.push(r as T);
+    }
+    return out;
   }
 }
 
@@ -170,6 +195,8 @@ class JetStreamBlockSink implements BlockSink {
   private next = randomBytes(2).readUInt16BE(0);
   private readonly inflight = new Set<Promise<void>>();
   private closing = false;
+  /** The largest message payload this sink publishes. */
+  private maxBytes = 512 * 1024;
 
   constructor(
     private readonly servers: readonly string[],
@@ -180,6 +207,8 @@ class JetStreamBlockSink implements BlockSink {
   async open(stream: string, subjects: string): Promise<void> {
     this.closing = false;
     this.client ??= JetStreamClient.open(this.servers);
+    // Room for the headers (Nats-Msg-Id) below the server's limit.
+    this.maxBytes = Math.max(1024, (await this.client.maxPayload()) - 4096);
     await this.client.ensureStream({ name: stream, subjects: [subjects], duplicateWindowMs: RECEIVER_DUPLICATE_WINDOW_MS, storage: "file" });
   }
 
@@ -189,8 +218,7 @@ class JetStreamBlockSink implements BlockSink {
     const to = partitionSubject(subject, this.next++ % partitions);
     let messages: { data: Uint8Array; msgId: string }[];
     try {
-      // Records were checked to be plain data when stored.
-      messages = records.map((r, i) => ({ data: encodeValue(r), msgId: options.ids?.[i] ?? `${this.instance}.${block}.${i}` }));
+      messages = this.messages(records, options.ids, block);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -207,6 +235,44 @@ class JetStreamBlockSink implements BlockSink {
     this.inflight.add(tracked);
     void tracked.then(() => this.inflight.delete(tracked));
     return done;
+  }
+
+  /**
+   * A block as messages, each an array of records: a record with a source identity alone (its
+   * identity is the message's id: a redelivered copy is dropped), the others together, in as few
+   * messages as the server's max payload allows (ids of this block: a retry stores each once).
+   * Records were checked to be plain data when stored.
+   */
+  private messages(records: readonly unknown[], ids: readonly (string | undefined)[] | undefined, block: number): { data: Uint8Array; msgId: string }[] {
+    const out: { data: Uint8Array; msgId: string }[] = [];
+    let run: unknown[] = [];
+    const flush = (): void => {
+      for (const data of this.encodeBlock(run)) out.push({ data, msgId: `${this.instance}.${block}.${out.length}` });
+      run = [];
+    };
+    for (let i = 0; i < records.length; i++) {
+      const id = ids?.[i];
+      if (id === undefined) {
+        run.push(records[i]);
+        continue;
+      }
+      flush();
+      const data = encodeValue([records[i]]);
+      if (data.length > this.maxBytes) throw tooLarge(data.length, this.maxBytes);
+      out.push({ data, msgId: id });
+    }
+    flush();
+    return out;
+  }
+
+  /** `records` encoded as one array, or halved until each part fits the server's max payload. */
+  private encodeBlock(records: unknown[]): Uint8Array[] {
+    if (records.length === 0) return [];
+    const data = encodeValue(records);
+    if (data.length <= this.maxBytes) return [data];
+    if (records.length === 1) throw tooLarge(data.length, this.maxBytes);
+    const half = Math.ceil(records.length / 2);
+    return [...this.encodeBlock(records.slice(0, half)), ...this.encodeBlock(records.slice(half))];
   }
 
   private async publish(subject: string, messages: readonly { data: Uint8Array; msgId: string }[]): Promise<void> {
@@ -244,4 +310,8 @@ class JetStreamBlockSink implements BlockSink {
     this.client = undefined;
     await client?.release();
   }
+}
+
+function tooLarge(bytes: number, max: number): RangeError {
+  return new RangeError(`group receiver: a record of ${bytes} bytes (encoded) exceeds the ${max} bytes a message of the NATS server may hold (its max_payload, less room for headers); store smaller records or raise max_payload`);
 }
