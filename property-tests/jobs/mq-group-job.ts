@@ -1,0 +1,69 @@
+/**
+ * The job the group-receiver SIGKILL test runs in a child process (node --import tsx): a one-member
+ * group (DESIGN.md §10) whose RabbitMQ receiver publishes its blocks to the group's JetStream
+ * stream; `saveAsTextFiles` (exactly-once per partition and batch) writes each batch's records; a
+ * running total (updateStateByKey, in the group's log) says when all N are in. SystemClock, 200 ms
+ * batches. It prints `commit <time> <total>` after each batch and `done <total>` (then exits 0)
+ * once the total reaches N.
+ *
+ * Environment: DSTREAM_GROUP (the group's name), DSTREAM_JOB_OUT (sink directory),
+ * DSTREAM_JOB_RECORDS (N), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE, DSTREAM_MQ_RATE (maxRate), and
+ * DSTREAM_CRASH_AFTER_WRITE=k: the process kills itself after its k-th block acknowledged by
+ * JetStream, before RabbitMQ gets that block's acknowledgements (so RabbitMQ redelivers messages
+ * the group's stream holds, and its duplicate window must drop them).
+ */
+import type { Delivery } from "../../lib/sources/acking-batcher.js";
+import { RabbitMqReceiver, type Session } from "../../lib/sources/rabbitmq/rabbitmq-receiver.js";
+import { StreamingContext } from "../../lib/streaming-context.js";
+import { NATS_URL } from "../../lib/test-support/jetstream-fixture.js";
+
+const env = process.env;
+const out = env.DSTREAM_JOB_OUT!;
+const total = Number(env.DSTREAM_JOB_RECORDS);
+const rate = env.DSTREAM_MQ_RATE === undefined ? undefined : Number(env.DSTREAM_MQ_RATE);
+const crashAfter = Number(env.DSTREAM_CRASH_AFTER_WRITE ?? 0);
+
+let writes = 0;
+class CrashingRabbit extends RabbitMqReceiver<string> {
+  protected override settle(session: Session, batch: readonly Delivery<string, never>[]): void {
+    if (crashAfter > 0 && ++writes === crashAfter) {
+      // stdout to a pipe is written synchronously on Linux; nothing after the kill runs.
+      process.stdout.write(`crash-point after-write ${writes}\n`);
+      process.kill(process.pid, "SIGKILL");
+    }
+    super.settle(session, batch);
+  }
+}
+
+const receiver = new CrashingRabbit({ url: env.DSTREAM_MQ_URL!, queue: env.DSTREAM_MQ_QUEUE!, prefetch: 200, reconnectDelay: 200, ...(rate === undefined ? {} : { maxRate: rate }) });
+// The same member id on every run: a restarted member takes its partitions back at once.
+const ssc = new StreamingContext({ batchDuration: 200, group: { name: env.DSTREAM_GROUP!, servers: NATS_URL, leaseMs: 1000, partitions: 3, memberId: "member-1" } });
+const records = ssc.receiverStream(receiver);
+records.saveAsTextFiles(`${out}/records`);
+const totals = new Map<number, number>();
+records
+  .map((): [string, number] => ["n", 1])
+  .updateStateByKey<string, number, number>((vs, st) => vs.reduce((a, b) => a + b, st ?? 0))
+  .foreachRDD((rdd, t) => void totals.set(t, rdd.collect()[0]?.[1] ?? 0));
+
+let finishing = false;
+ssc.addStreamingListener({
+  onBatchCompleted({ batchInfo }) {
+    const t = batchInfo.batchTime;
+    const n = totals.get(t) ?? 0;
+    totals.delete(t);
+    process.stdout.write(`commit ${t} ${n}\n`);
+    if (n >= total && !finishing) {
+      finishing = true;
+      void ssc.stop().then(() => {
+        process.stdout.write(`done ${n}\n`);
+        process.exit(0);
+      });
+    }
+  },
+});
+await ssc.start();
+ssc.awaitTermination().catch((err: unknown) => {
+  process.stderr.write(`job failed: ${String(err)}\n`);
+  process.exit(1);
+});
