@@ -454,7 +454,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     if (graph.inputStreams.length === 0) throw unsupported(`${where}: the job has no input; a group divides the partitions of its jetStream inputs`);
     for (const input of graph.inputStreams) {
       if (!(input instanceof JetStreamInputDStream)) {
-        throw unsupported(`${where}: input ${input.kind} #${input.streamId} cannot be divided among members; in a group every input is a ssc.jetStream (partitioned, replayable) stream`);
+        throw unsupported(`${where}: input ${input.kind} #${input.streamId} cannot be divided among members; in a group every input is a ssc.jetStream (partitioned, replayable) stream or a receiver's (receiverStream, socketTextStream, rabbitMqStream, zeroMqStream: their blocks go to the group's JetStream stream)`);
       }
     }
     this.inputs = graph.inputStreams as JetStreamInputDStream<unknown>[];
