@@ -28,7 +28,7 @@ import { ReceiverSupervisor, type BlockSink } from "../receiver/supervisor.js";
 import { JetStreamClient, type RawMessage } from "../sources/jetstream/jetstream-client.js";
 import { JetStreamInputDStream, type JetStreamPlan } from "../sources/jetstream/jetstream-input-dstream.js";
 import type { ResolvedJetStreamOptions } from "../sources/jetstream/jetstream-options.js";
-import { partitionSubject, type PartitionRange } from "../sources/jetstream/partition-range.js";
+import { partitionSubject } from "../sources/jetstream/partition-range.js";
 import type { Time } from "../time.js";
 import type { ResolvedGroupOptions } from "./group-options.js";
 
@@ -40,6 +40,16 @@ import type { ResolvedGroupOptions } from "./group-options.js";
  * dies or the process is paused. Two minutes covers both; the server keeps each id that long.
  */
 export const RECEIVER_DUPLICATE_WINDOW_MS = 120_000;
+
+/**
+ * How long the receiver stream keeps what members published (`max_age`), as the shuffle stream
+ * does: a partition nobody runs for longer loses its records (its next plan fails with
+ * SOURCE_OFFSET_LOST). Age, not a purge of what batches committed: a jetStream plan reads the
+ * stream's first sequence as the oldest message kept on every subject, which per-subject purges
+ * would break (measured: a partition's plan failed with SOURCE_OFFSET_LOST when the other
+ * partitions' purges moved the first sequence past its position).
+ */
+export const RECEIVER_RETENTION_MS = 24 * 3600_000;
 
 /** Partitions of a group with receivers and no jetStream input, when `group.partitions` is not set. */
 export const DEFAULT_RECEIVER_PARTITIONS = 4;
@@ -64,8 +74,6 @@ export class GroupReceiverInputDStream<T> extends JetStreamInputDStream<Uint8Arr
   private readonly sink: JetStreamBlockSink;
   /** Fixed when the receiver starts: blocks are spread over this many partitions from then on. */
   private partitionCount: number | undefined;
-  /** Per partition, the sequence below which the stream was purged (committed records). */
-  private readonly purgedBelow: number[] = [];
   /** Records per materialized plan (a message may hold many). */
   private readonly counts = new WeakMap<JetStreamPlan, number>();
 
@@ -136,24 +144,6 @@ export class GroupReceiverInputDStream<T> extends JetStreamInputDStream<Uint8Arr
     return this.pendingRecords > 0;
   }
 
-  /**
-   * As a jetStream input's, and first drops what the partition's earlier batches read: `position`
-   * is where the partition's last committed batch ended (the group runtime plans a partition only
-   * after its previous batch committed, and no window reads an input's past in a group), so no
-   * batch reads below it again. Not awaited: a purge that fails is done by a later batch.
-   */
-  override async planGroupPartition(time: Time, p: number, position: number | undefined, sharedBy = 1): Promise<PartitionRange> {
-    const before = this.purgedBelow[p] ?? 1;
-    if (position !== undefined && position + 1 > before) {
-      const below = position + 1;
-      this.purgedBelow[p] = below;
-      void this.sink.purgeBelow(this.options.stream, partitionSubject(this.options.subject, p), below).catch(() => {
-        if (this.purgedBelow[p] === below) this.purgedBelow[p] = before;
-      });
-    }
-    return super.planGroupPartition(time, p, position, sharedBy);
-  }
-
   override async materialize(time: Time, plan: JetStreamPlan): Promise<RDD<T>> {
     const rdd = await super.materialize(time, plan);
     this.counts.set(plan, rdd.count());
@@ -209,7 +199,7 @@ class JetStreamBlockSink implements BlockSink {
     this.client ??= JetStreamClient.open(this.servers);
     // Room for the headers (Nats-Msg-Id) below the server's limit.
     this.maxBytes = Math.max(1024, (await this.client.maxPayload()) - 4096);
-    await this.client.ensureStream({ name: stream, subjects: [subjects], duplicateWindowMs: RECEIVER_DUPLICATE_WINDOW_MS, storage: "file" });
+    await this.client.ensureStream({ name: stream, subjects: [subjects], duplicateWindowMs: RECEIVER_DUPLICATE_WINDOW_MS, maxAgeMs: RECEIVER_RETENTION_MS, storage: "file" });
   }
 
   add(records: unknown[], options: { offset?: unknown; hasOffset: boolean; sync: boolean; ids?: readonly (string | undefined)[] }): Promise<void> {
@@ -295,11 +285,6 @@ class JetStreamBlockSink implements BlockSink {
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
       }
     }
-  }
-
-  purgeBelow(stream: string, subject: string, seq: number): Promise<number> {
-    if (this.client === undefined || this.closing) return Promise.resolve(0);
-    return this.client.purgeSubjectBelow(stream, subject, seq);
   }
 
   /** Waits for the blocks being published, then releases the connection. */

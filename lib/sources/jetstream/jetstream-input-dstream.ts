@@ -48,7 +48,7 @@ export class JetStreamInputDStream<T, R = JetStreamMessage<T>> extends InputDStr
   /** In a group: per partition planned here, what the UI shows (position, last records, lag, limit). */
   private readonly groupRows = new Map<number, { offset: number; records: number; lag: number; limit: number }>();
   /** In a group: messages read while planning, by `${time}:${partition}`. */
-  private readonly groupPlanned = new Map<string, RawMessage[]>();
+  private readonly groupPlanned = new Map<string, { range: PartitionRange; messages: RawMessage[] }>();
   /** Per partition, the last plan's records, the lag it left and its limit (records per batch), for the UI. */
   private lastPlanned: { records: number; lag: number; limit: number }[] | undefined;
 
@@ -205,7 +205,7 @@ export class JetStreamInputDStream<T, R = JetStreamMessage<T>> extends InputDStr
     const limit = this.rangeLimit(time, sharedBy);
     const { range, messages, pending } = await planRange(this.js, stream, subject, p, from, state, limit);
     this.groupRows.set(p, { offset: range.to, records: range.count, lag: Math.max(0, Math.min(pending, state.lastSeq - from) - range.count), limit });
-    this.groupPlanned.set(`${time}:${p}`, messages);
+    this.groupPlanned.set(`${time}:${p}`, { range, messages });
     return range;
   }
 
@@ -221,8 +221,12 @@ export class JetStreamInputDStream<T, R = JetStreamMessage<T>> extends InputDStr
       const parts: R[][] = Array.from({ length: plan.groupPartitions }, () => []);
       for (const r of plan.ranges) {
         const key = `${time}:${r.partition}`;
-        const msgs = this.groupPlanned.get(key) ?? (await readRange(this.js, stream, subject, r));
+        // Only when this member's plan is the one recorded: a plan whose append was fenced (another
+        // member planned the partition's batch first) may have read a different range.
+        const cached = this.groupPlanned.get(key);
         this.groupPlanned.delete(key);
+        const same = cached !== undefined && cached.range.from === r.from && cached.range.to === r.to && cached.range.count === r.count;
+        const msgs = same ? cached.messages : await readRange(this.js, stream, subject, r);
         parts[r.partition] = this.decode(msgs, r.partition);
       }
       return RDD.fromPartitions(parts);
