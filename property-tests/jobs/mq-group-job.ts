@@ -1,13 +1,13 @@
 /**
  * The job the group-receiver SIGKILL test runs in a child process (node --import tsx): a one-member
  * group (DESIGN.md §10) whose RabbitMQ receiver publishes its blocks to the group's JetStream
- * stream; `saveAsTextFiles` (exactly-once per partition and batch) writes each batch's records; a
+ * stream; `saveToJetStream` (exactly-once per partition and batch) publishes each batch's records; a
  * running total (updateStateByKey, in the group's log) says when all N are in. SystemClock, 200 ms
- * batches. It prints `commit <time> <total>` after each batch and `done <total>` (then exits 0)
- * once the total reaches N.
+ * batches. It prints `commit <time> <total> <partitions held>` after each batch (total: 0 where
+ * this member does not hold the total's partition) and `done <total>` (then exits 0) once the total reaches N.
  *
- * Environment: DSTREAM_GROUP (the group's name), DSTREAM_JOB_OUT (sink directory),
- * DSTREAM_JOB_RECORDS (N), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE, DSTREAM_MQ_RATE (maxRate), and
+ * Environment: DSTREAM_GROUP (the group's name), DSTREAM_MEMBER (the member's id), DSTREAM_JOB_SUBJECT (the sink's subject),
+ * DSTREAM_JOB_RECORDS (N), DSTREAM_KEEP_RUNNING=1 (print `done` and go on), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE, DSTREAM_MQ_RATE (maxRate), and
  * DSTREAM_CRASH_AFTER_WRITE=k: the process kills itself after its k-th block acknowledged by
  * JetStream, before RabbitMQ gets that block's acknowledgements (so RabbitMQ redelivers messages
  * the group's stream holds, and its duplicate window must drop them).
@@ -18,7 +18,6 @@ import { StreamingContext } from "../../lib/streaming-context.js";
 import { NATS_URL } from "../../lib/test-support/jetstream-fixture.js";
 
 const env = process.env;
-const out = env.DSTREAM_JOB_OUT!;
 const total = Number(env.DSTREAM_JOB_RECORDS);
 const rate = env.DSTREAM_MQ_RATE === undefined ? undefined : Number(env.DSTREAM_MQ_RATE);
 const crashAfter = Number(env.DSTREAM_CRASH_AFTER_WRITE ?? 0);
@@ -36,10 +35,11 @@ class CrashingRabbit extends RabbitMqReceiver<string> {
 }
 
 const receiver = new CrashingRabbit({ url: env.DSTREAM_MQ_URL!, queue: env.DSTREAM_MQ_QUEUE!, prefetch: 200, reconnectDelay: 200, ...(rate === undefined ? {} : { maxRate: rate }) });
-// The same member id on every run: a restarted member takes its partitions back at once.
-const ssc = new StreamingContext({ batchDuration: 200, group: { name: env.DSTREAM_GROUP!, servers: NATS_URL, leaseMs: 1000, partitions: 3, memberId: "member-1" } });
+// The same member id on every run of a member: a restarted member takes its partitions back at once.
+const ssc = new StreamingContext({ batchDuration: 200, group: { name: env.DSTREAM_GROUP!, servers: NATS_URL, leaseMs: 1000, partitions: 3, memberId: env.DSTREAM_MEMBER ?? "member-1" } });
 const records = ssc.receiverStream(receiver);
-records.saveAsTextFiles(`${out}/records`);
+// saveAsTextFiles names files by batch time only: two members would write the same file.
+records.saveToJetStream({ servers: NATS_URL, subject: env.DSTREAM_JOB_SUBJECT! });
 const totals = new Map<number, number>();
 records
   .map((): [string, number] => ["n", 1])
@@ -52,9 +52,14 @@ ssc.addStreamingListener({
     const t = batchInfo.batchTime;
     const n = totals.get(t) ?? 0;
     totals.delete(t);
-    process.stdout.write(`commit ${t} ${n}\n`);
+    process.stdout.write(`commit ${t} ${n} ${ssc.group?.owned().join(",") ?? ""}\n`);
     if (n >= total && !finishing) {
       finishing = true;
+      // With other members, the parent stops this one once their batches are in the sink too.
+      if (env.DSTREAM_KEEP_RUNNING === "1") {
+        process.stdout.write(`done ${n}\n`);
+        return;
+      }
       void ssc.stop().then(() => {
         process.stdout.write(`done ${n}\n`);
         process.exit(0);

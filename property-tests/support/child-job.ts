@@ -17,12 +17,16 @@ export interface ChildRun {
 
 /**
  * Runs `job` once with `env` added. `killAfterMs`: the parent kills it that long after its first
- * `commit` line. `onLine` sees every stdout line. Rejects when the job fails, or dies without a
+ * `commit` line; `stop`: killed when it aborts. `onLine` sees every stdout line. Rejects when the job fails, or dies without a
  * crash point or a parent kill (a timeout after `timeoutMs`).
  */
-export function runChild(job: string, env: Record<string, string>, killAfterMs: number | undefined, onLine: (line: string) => void, timeoutMs = 30_000): Promise<ChildRun> {
+export function runChild(job: string, env: Record<string, string>, killAfterMs: number | undefined, onLine: (line: string) => void, timeoutMs = 30_000, stop?: AbortSignal): Promise<ChildRun> {
   const child = spawn(process.execPath, ["--import", "tsx", job], { cwd: repo, env: { ...process.env, ...env } });
   const run: ChildRun = { killed: false, crashPoint: undefined, stderr: "" };
+  // `stop` aborted: the test is done with this job (another process finished the work).
+  const onStop = (): void => void child.kill("SIGKILL");
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop, { once: true });
   let buffered = "";
   let killTimer: NodeJS.Timeout | undefined;
   const guard = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -42,9 +46,10 @@ export function runChild(job: string, env: Record<string, string>, killAfterMs: 
     child.on("close", (code, signal) => {
       clearTimeout(guard);
       clearTimeout(killTimer);
+      stop?.removeEventListener("abort", onStop);
       run.killed = signal === "SIGKILL";
       if (!run.killed && code !== 0) reject(new Error(`job exited with ${code}: ${run.stderr}`));
-      else if (run.killed && run.crashPoint === undefined && killAfterMs === undefined) reject(new Error(`job killed unexpectedly (timeout?): ${run.stderr}`));
+      else if (run.killed && run.crashPoint === undefined && killAfterMs === undefined && stop?.aborted !== true) reject(new Error(`job killed unexpectedly (timeout?): ${run.stderr}`));
       else resolve(run);
     });
   });
