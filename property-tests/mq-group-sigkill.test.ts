@@ -32,20 +32,37 @@ function killPlan(random: () => number, crashes: number, kills: number, maxMs: n
   return plan;
 }
 
+/** What the members reported: per partition, every member that held it; per member, what it holds now. */
+interface Holders {
+  ever: Map<number, Set<string>>;
+  now: Map<string, string>;
+}
+
 /**
  * Runs member `member` of the job again and again, one step of `plan` per run, until some member
  * prints `done` (`stop` aborts: this member's run is killed). Notes in `holders` which members
- * held each partition. Returns what each kill was.
+ * hold each partition. `downUntil`: after its first run (killed), the member stays down until it
+ * holds (e.g. until the other member has taken over its partitions). Returns what each kill was.
  */
-async function runMember(member: string, env: Record<string, string>, plan: readonly ({ afterWrite: number } | { afterMs: number })[], stop: AbortController, onDone: (line: string) => void, holders: Map<number, Set<string>>): Promise<string[]> {
+async function runMember(member: string, env: Record<string, string>, plan: readonly ({ afterWrite: number } | { afterMs: number })[], stop: AbortController, onDone: (line: string) => void, holders: Holders, downUntil?: () => boolean): Promise<string[]> {
   const kills: string[] = [];
   for (let runs = 0; !stop.signal.aborted; runs++) {
+    if (runs === 1 && downUntil !== undefined) {
+      const deadline = Date.now() + 60_000;
+      while (!downUntil() && !stop.signal.aborted) {
+        if (Date.now() > deadline) throw new Error(`${member}: the other member did not take its partitions over within 60 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     if (runs > plan.length + 5) throw new Error(`${member}: job not done after ${runs} runs; kills: ${kills.join("; ")}`);
     const step = plan[runs];
     const runEnv = { ...env, DSTREAM_MEMBER: member, ...(step !== undefined && "afterWrite" in step ? { DSTREAM_CRASH_AFTER_WRITE: String(step.afterWrite) } : {}) };
     const run = await runChild(job, runEnv, step !== undefined && "afterMs" in step ? step.afterMs : undefined, (line) => {
       const f = line.split(" ");
-      if (f[0] === "commit" && f[3] !== undefined && f[3] !== "") for (const p of f[3].split(",")) holders.set(Number(p), (holders.get(Number(p)) ?? new Set()).add(member));
+      if (f[0] === "commit") {
+        holders.now.set(member, f[3] ?? "");
+        if (f[3] !== undefined && f[3] !== "") for (const p of f[3].split(",")) holders.ever.set(Number(p), (holders.ever.get(Number(p)) ?? new Set()).add(member));
+      }
       if (line.startsWith("done ")) onDone(line.slice(5));
     }, CHILD_TIMEOUT, stop.signal);
     if (run.killed && !stop.signal.aborted) kills.push(`${member}: ${run.crashPoint ?? `parent kill after ${(step as { afterMs: number }).afterMs} ms`}`);
@@ -67,7 +84,7 @@ describe.skipIf(!up)("a RabbitMQ receiver in a group under SIGKILL", () => {
         const env = { DSTREAM_KEEP_RUNNING: "1", DSTREAM_GROUP: group, DSTREAM_JOB_SUBJECT: sink.subject, DSTREAM_JOB_RECORDS: String(n), DSTREAM_MQ_URL: RABBITMQ_URL, DSTREAM_MQ_QUEUE: queue.name, DSTREAM_MQ_RATE: "1000" };
         let done: string | undefined;
         const stop = new AbortController();
-        const holders = new Map<number, Set<string>>();
+        const holders: Holders = { ever: new Map(), now: new Map() };
         const inSink = async (): Promise<number> => (await sink.client.countAfter(sink.stream, sink.subject, 0));
         // The member that sees the total reach N (the total is shuffled to one partition) may do so
         // before the others' sink writes of that batch: every member runs until the sink has N.
@@ -83,10 +100,16 @@ describe.skipIf(!up)("a RabbitMQ receiver in a group under SIGKILL", () => {
         // With two members the other one goes on while one is down (and takes its partitions over after its lease).
         const kills = (
           await Promise.all(
-            Array.from({ length: members }, (_, m) => runMember(`member-${m + 1}`, env, killPlan(random, deep ? 10 : 3, deep ? 30 : 5, members === 1 ? 600 : 2000), stop, onDone, holders)),
+            Array.from({ length: members }, (_, m) => {
+              const plan = killPlan(random, deep ? 10 : 3, deep ? 30 : 5, members === 1 ? 600 : 2000);
+              if (members === 1 || m > 0) return runMember(`member-${m + 1}`, env, plan, stop, onDone, holders);
+              // With two, member-1 is first killed soon after its first batch and stays down until
+              // member-2 runs every partition (its lease lapsed): a takeover happens in every run.
+              return runMember("member-1", env, [{ afterMs: 200 }, ...plan], stop, onDone, holders, () => holders.now.get("member-2") === "0,1,2");
+            }),
           )
         ).flat();
-        const moved = [...holders].filter(([, by]) => by.size > 1).map(([p]) => p);
+        const moved = [...holders.ever].filter(([, by]) => by.size > 1).map(([p]) => p);
         console.log(`[mq-group-sigkill-${members}] ${kills.length} kills survived: ${kills.join("; ")}; partitions held by both members: ${moved.join(", ") || "none"}`);
 
         const seen = (await sink.read(sink.subject)).map((m) => Number(new TextDecoder().decode(m.data))).sort((a, b) => a - b);
