@@ -20,6 +20,21 @@ export function forEachInGroupPartition<T>(rdd: RDD<T>, p: number, partitions: n
   for (let j = p; j < rdd.numPartitions; j += partitions) rdd.forEachInPartition(j, fn);
 }
 
+/**
+ * How output operations write a batch (DESIGN.md §10): alone, `write(rdd)` once; in a group, once
+ * per partition of the running batch, with that partition's records, so that what a member writes
+ * for (partition, batch) is the same whichever member runs it and never mixes with another's.
+ */
+export async function writePerGroupPartition<T>(ssc: DStream<T>["ssc"], rdd: RDD<T>, write: (part: RDD<T>, partition: number | undefined) => Promise<void>): Promise<void> {
+  const group = ssc.groupRuntime;
+  if (group === undefined) return write(rdd, undefined);
+  for (const p of group.active) {
+    const records: T[] = [];
+    forEachInGroupPartition(rdd, p, group.partitions, (x) => records.push(x));
+    await write(RDD.fromPartitions([records]), p);
+  }
+}
+
 /** Streams that hold each key in the group partition of its key (no exchange needed before a keyed operator). */
 const keyPartitioned = new WeakSet<DStream<unknown>>();
 

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import type { RDD } from "../rdd/rdd.js";
 import { describe } from "../rdd/validate.js";
 import type { Time } from "../time.js";
-import { ForEachDStream, type DStream } from "./internal.js";
+import { ForEachDStream, writePerGroupPartition, type DStream } from "./internal.js";
 
 /**
  * How an output operation writes a record as text: strings as they are, anything else as JSON
@@ -33,8 +33,9 @@ export function printStream<T>(stream: DStream<T>, num: number): void {
 }
 
 /** The file `saveAsTextFiles(prefix, suffix)` writes for batch `time`. */
-export function textFileName(prefix: string, suffix: string | undefined, time: Time): string {
-  return suffix === undefined || suffix === "" ? `${prefix}-${time}` : `${prefix}-${time}.${suffix}`;
+export function textFileName(prefix: string, suffix: string | undefined, time: Time, partition?: number): string {
+  const base = partition === undefined ? `${prefix}-${time}` : `${prefix}-${time}-p${partition}`;
+  return suffix === undefined || suffix === "" ? base : `${base}.${suffix}`;
 }
 
 /**
@@ -45,7 +46,16 @@ export function textFileName(prefix: string, suffix: string | undefined, time: T
 export function saveAsTextFiles<T>(stream: DStream<T>, prefix: string, suffix?: string): void {
   if (typeof prefix !== "string" || prefix.length === 0) throw new TypeError(`saveAsTextFiles(prefix) expects a non-empty string; got ${String(prefix)}`);
   if (suffix !== undefined && typeof suffix !== "string") throw new TypeError(`saveAsTextFiles(prefix, suffix) expects a string suffix; got ${typeof suffix}`);
-  new ForEachDStream(stream, (rdd, time) => writeTextFile(textFileName(prefix, suffix, time), rdd as RDD<unknown>), "saveAsTextFiles", `saveAsTextFiles(${prefix})`);
+  new ForEachDStream(stream, (rdd, time) => writeBatch(stream, prefix, suffix, time, rdd as RDD<unknown>), "saveAsTextFiles", `saveAsTextFiles(${prefix})`);
+}
+
+/**
+ * Writes batch `time`. A group member (DESIGN.md §10) writes one file per partition of the batch,
+ * `${prefix}-${time}-p${p}[.suffix]`: members never write the same file, and a member that re-runs
+ * a partition's batch after a failover writes the same content under the same name.
+ */
+function writeBatch(stream: DStream<unknown>, prefix: string, suffix: string | undefined, time: Time, rdd: RDD<unknown>): Promise<void> {
+  return writePerGroupPartition(stream.ssc, rdd, (part, p) => writeTextFile(textFileName(prefix, suffix, time, p), part));
 }
 
 async function writeTextFile(path: string, rdd: RDD<unknown>): Promise<void> {

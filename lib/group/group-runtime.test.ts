@@ -1,3 +1,5 @@
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../errors.js";
 import { ManualClock } from "../clock.js";
@@ -199,6 +201,25 @@ describe.skipIf(!nats)("a group of one member", () => {
     const err = await second.ssc.awaitTermination().then(() => undefined, (e: unknown) => e);
     expect(StreamingError.is(err, ErrorCodes.SOURCE_OFFSET_LOST), String(err)).toBe(true);
     expect((err as Error).message).toMatch(/committed batch 1000 .* no longer in stream/);
+  });
+
+  it("saveAsTextFiles writes one file per partition of a batch (members never write the same file)", async () => {
+    const s = await stream();
+    await publishLines(s, ["l0", "l1", "l2", "l3", "l4"]);
+    const dir = await tempDir();
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: uniqueName("g"), servers: NATS_URL, leaseMs: 1500 } });
+    cleanup(() => removeGroup(ssc.groupOptions!.name));
+    cleanup(() => ssc.stop().catch(() => undefined));
+    const completed: number[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+    ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS }).map((m) => m.value).saveAsTextFiles(join(dir, "lines"), "txt");
+    await ssc.start();
+    await runThrough({ clock, completed } as unknown as WordCountRun, 1000);
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual(["lines-1000-p0.txt", "lines-1000-p1.txt", "lines-1000-p2.txt"]);
+    expect(await readFile(join(dir, "lines-1000-p0.txt"), "utf8")).toBe("l0\nl3\n");
+    expect(await readFile(join(dir, "lines-1000-p2.txt"), "utf8")).toBe("l2\n");
   });
 
   it("refuses a member whose job differs (the checkpoint mismatch report) and what a group cannot divide", async () => {

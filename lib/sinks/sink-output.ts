@@ -1,6 +1,6 @@
 import { ErrorCodes, GraphError, StreamingError } from "../../errors.js";
-import { ForEachDStream, forEachInGroupPartition, type DStream } from "../dstream/internal.js";
-import { RDD } from "../rdd/rdd.js";
+import { ForEachDStream, writePerGroupPartition, type DStream } from "../dstream/internal.js";
+import type { RDD } from "../rdd/rdd.js";
 import type { Time } from "../time.js";
 
 /** What a built-in exactly-once sink does per batch; `sinkId` names the sink in its ledger or message ids. */
@@ -34,14 +34,8 @@ export function registerSink<T>(stream: DStream<T>, kind: string, description: s
  * that re-runs it after a failover writes the same rows under the same id, and the sink's ledger
  * (or message ids) drops the second copy.
  */
-async function writeBatch<T>(stream: DStream<T>, write: SinkWrite<T>, rdd: RDD<T>, time: Time, sinkId: string): Promise<void> {
-  const group = stream.ssc.groupRuntime;
-  if (group === undefined) return write(rdd, time, sinkId);
-  for (const p of group.active) {
-    const records: T[] = [];
-    forEachInGroupPartition(rdd, p, group.partitions, (x) => records.push(x));
-    await write(RDD.fromPartitions([records]), time, `${sinkId}/p${p}`);
-  }
+function writeBatch<T>(stream: DStream<T>, write: SinkWrite<T>, rdd: RDD<T>, time: Time, sinkId: string): Promise<void> {
+  return writePerGroupPartition(stream.ssc, rdd, (part, p) => write(part, time, p === undefined ? sinkId : `${sinkId}/p${p}`));
 }
 
 /** Runs `close` once the context stops (sinks keep connections open between batches). */
