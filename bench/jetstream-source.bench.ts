@@ -111,7 +111,7 @@ export async function run({ smoke }: BenchOptions): Promise<BenchResult> {
       ratios: { "dstream 10 batches/bare client": d10 / b, "dstream 1 batch/bare client": d1 / b },
       notes: [
         `${total.toLocaleString("en-US")} messages of ~22 bytes on ${PARTITIONS} partitions, median of ${rounds} rounds; NATS runs on the same 2 cores`,
-        "per batch and partition the source creates a filtered pull consumer at the range start and pulls the range, one partition after the other (2.9.10 serves concurrent filtered consumers of one stream far slower): round trips per batch that the bare client (one consumer per partition, streaming) does not pay",
+        "the source keeps one filtered pull consumer per partition across batches and pulls (no_wait) what each batch's range needs, one partition after the other: a round trip per partition and batch that the bare client (one consumer per partition, streaming) does not pay",
       ],
     };
   } finally {

@@ -293,6 +293,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     for (const op of this.operators) op.dropPartition(p);
     for (const x of this.exchanges) x.dropPartition(p);
     this.log.close(p);
+    for (const input of this.inputs) void input.releasePartition(p);
   }
 
   // ------------------------------------------------------------------------------- one batch

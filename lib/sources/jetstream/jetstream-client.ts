@@ -6,10 +6,11 @@
  *
  * Server features relied on (checked against nats-server 2.9.10): stream info; ephemeral pull
  * consumers with one `filter_subject`, `deliver_policy: by_start_sequence`, `ack_policy: none`
- * and `mem_storage` (2.9); publish with `Nats-Msg-Id` deduplication (2.2) and
+ * and `mem_storage` (2.9), pulled with `no_wait` (answered by the messages held, then 408, or
+ * 404 when none; a consumer that is gone does not answer); publish with `Nats-Msg-Id` deduplication (2.2) and
  * `Nats-Expected-Last-Subject-Sequence` (2.3.1); KV buckets (2.6.2), without per-key TTL (2.11).
  */
-import { AckPolicy, DeliverPolicy, connect, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig, type StreamInfo } from "nats";
+import { AckPolicy, DeliverPolicy, connect, createInbox, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig, type StreamInfo } from "nats";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 
 /** A stream's sequence bounds and deduplication window. */
@@ -257,6 +258,42 @@ export class JetStreamClient {
     return (await this.readRange(stream, subject, 0, Number.MAX_SAFE_INTEGER)).messages;
   }
 
+  // ---- long-lived partition readers (lib/sources/jetstream/partition-range.ts, PartitionReaders) ----
+
+  /**
+   * A reader of `subject` from sequence `afterSeq + 1` on, kept across batches: one pull consumer
+   * (no acks, in memory, filtered on the subject) that the server deletes after `idleMs` unused,
+   * so that a process that died leaves none behind. Making it counts the subject's messages after
+   * `afterSeq`, which on nats-server 2.9.10 scans the stream: the per-read consumer of
+   * {@link readRange} pays that scan on every read, a reader once.
+   */
+  async openReader(stream: string, subject: string, afterSeq: number, idleMs: number): Promise<SubjectReader> {
+    const { nc, jsm } = await this.conn(`read ${subject}`);
+    try {
+      const info = await jsm.consumers.add(stream, {
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: afterSeq + 1,
+        filter_subject: subject,
+        mem_storage: true,
+        inactive_threshold: nanos(idleMs),
+      });
+      return new SubjectReader(nc, jsm, stream, subject, info.name, info.num_pending);
+    } catch (err) {
+      throw unavailable(`cannot read ${subject} from JetStream stream "${stream}" after sequence ${afterSeq}`, err);
+    }
+  }
+
+  /** The names of the consumers of `stream` (tests and tools: readers left behind). */
+  async consumerNames(stream: string): Promise<string[]> {
+    const { jsm } = await this.conn(`consumers of ${stream}`);
+    try {
+      return (await jsm.consumers.list(stream).next()).map((c) => c.name);
+    } catch (err) {
+      throw unavailable(`cannot list the consumers of JetStream stream "${stream}"`, err);
+    }
+  }
+
   // ---- group log and exchange (lib/group/partition-log.ts, lib/group/exchange.ts) ----
 
   /**
@@ -472,6 +509,92 @@ function casFailed(err: unknown): boolean {
   const e = err as { api_error?: { err_code?: number }; message?: unknown } | undefined;
   return e?.api_error?.err_code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(e?.message));
 }
+
+// ---- long-lived partition readers (lib/sources/jetstream/partition-range.ts, PartitionReaders) ----
+
+/**
+ * One pull consumer of one subject, read in order by {@link pull}. Each pull is a `no_wait`
+ * request answered at once with what the consumer holds, so a reader never waits for messages
+ * and reads nothing ahead of what it asks for. With acks off, a message delivered to an inbox no
+ * longer listened to would be lost to the reader: every delivery's consumer sequence is checked
+ * to follow the one before, and a reader that misses one (or gets no answer) is broken: its
+ * owner opens a new one at its last position.
+ */
+export class SubjectReader {
+  /** Messages on the subject after the last one pulled, as the server counted at its last answer. */
+  pending: number;
+  /** Consumer sequence of the last delivery (with acks off, deliveries count up by one). */
+  private delivered = 0;
+  private broken = false;
+
+  /** @internal made by {@link JetStreamClient.openReader} */
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly subject: string,
+    private readonly name: string,
+    pending: number,
+  ) {
+    this.pending = pending;
+  }
+
+  /**
+   * The next messages, in order, at most `max` of them: those the consumer holds now. `more` is
+   * true when `max` came (there may be others), false when the server said it held no more.
+   * Undefined when the reader lost its place (a delivery missing, no answer within the request
+   * timeout: on 2.9.10 a pull from a consumer that is gone gets none): close it and open another.
+   */
+  pull(max: number): Promise<{ messages: RawMessage[]; more: boolean } | undefined> {
+    if (this.broken) return Promise.resolve(undefined);
+    const messages: RawMessage[] = [];
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (result: { messages: RawMessage[]; more: boolean } | undefined, err?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        if (result === undefined) this.broken = true;
+        if (err !== undefined) reject(unavailable(`cannot read ${this.subject} from JetStream stream "${this.stream}"`, err));
+        else resolve(result);
+      };
+      const timer = setTimeout(() => finish(undefined), REQUEST_TIMEOUT_MS);
+      const sub = this.nc.subscribe(createInbox(), {
+        callback: (err, m) => {
+          if (err !== null) return finish(undefined, err);
+          const code = m.headers?.code ?? 0;
+          if (code !== 0 && m.data.length === 0) {
+            // 404 No Messages / 408 Request Timeout end a no_wait pull that found fewer than asked;
+            // anything else (503 no responders: the consumer is gone) breaks the reader.
+            if (code === 100) return;
+            return finish(code === 404 || code === 408 ? { messages, more: false } : undefined);
+          }
+          // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts nanos>.<pending>, read from the end
+          // (servers from 2.10 may put a domain and account hash in front).
+          const t = (m.reply ?? "").split(".");
+          const consumerSeq = Number(t[t.length - 3]);
+          if (t.length < 9 || consumerSeq !== this.delivered + 1) return finish(undefined);
+          this.delivered = consumerSeq;
+          this.pending = Number(t[t.length - 1]);
+          messages.push({ subject: m.subject, seq: Number(t[t.length - 4]), data: m.data, timestamp: Math.floor(Number(t[t.length - 2]) / 1e6), headers: headersOf(m.headers) });
+          if (messages.length >= max) finish({ messages, more: true });
+          // The timeout bounds the wait for the next answer, not the whole pull.
+          else timer.refresh();
+        },
+      });
+      this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${this.name}`, JSON_ENCODER.encode(JSON.stringify({ batch: max, no_wait: true })), { reply: sub.getSubject() });
+    });
+  }
+
+  /** Deletes the consumer (a lost delete leaves it to the server's inactive threshold). */
+  async close(): Promise<void> {
+    this.broken = true;
+    await this.jsm.consumers.delete(this.stream, this.name).catch(() => undefined);
+  }
+}
+
+const JSON_ENCODER = new TextEncoder();
 
 // ---- KV for groups (lib/group/coordinator.ts) ----
 
