@@ -49,3 +49,5 @@ export type { DummySourceOptions } from "./lib/input/dummy-source.js";
 export type { GroupOptions } from "./lib/group/group-options.js";
 export type { GroupHandle, MemberInfo } from "./lib/group/contracts.js";
 export type { FingerprintSummary, GroupMemberStatus, GroupPartitionStatus, GroupStatus } from "./lib/group/group-status.js";
+export { runInstances } from "./lib/group/instances.js";
+export type { InstancesOptions, MemberExit } from "./lib/group/instances.js";

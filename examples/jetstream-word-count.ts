@@ -9,12 +9,19 @@
  *   node --import tsx --conditions=dstream-source examples/jetstream-word-count.ts --produce 10000   # feed it
  *   node --import tsx --conditions=dstream-source examples/jetstream-word-count.ts [--seconds 30]
  *
+ * Scaled out (README "Scaling out"): `--group wordcount` runs the process as a member of the group
+ * `wordcount` (start it in two terminals: the members divide the partitions); `--instances 2`
+ * starts two members of the group itself (`--group` defaults to `wordcount` then). A group keeps
+ * its state in JetStream, not in a checkpoint directory.
+ *
  * Options: --servers nats://127.0.0.1:4222, --pg postgres://postgres@127.0.0.1:5432/test,
- * --stream dstream_words, --table word_counts, --checkpoint ./checkpoints/jetstream-word-count.
+ * --stream dstream_words, --table word_counts, --checkpoint ./checkpoints/jetstream-word-count,
+ * --group <name>, --instances <n>.
  */
+import { fileURLToPath } from "node:url";
 import { connect, nanos, StringCodec } from "nats";
 import pg from "pg";
-import { Seconds, StreamingContext, type DStream, type JetStreamMessage } from "dstream";
+import { runInstances, Seconds, StreamingContext, type DStream, type JetStreamMessage } from "dstream";
 import { numberArg, runFor, stringArg } from "./demo.js";
 import { isMain, runMain } from "./run-main.js";
 
@@ -85,6 +92,18 @@ export function buildJetStreamWordCount(ssc: StreamingContext, c: WordCountConfi
   return { lines, counts, totals };
 }
 
+/**
+ * The command line of each member `--instances n` starts: this one without `--instances n`, with
+ * `--group` (default `wordcount`).
+ */
+export function memberArgs(argv: readonly string[]): string[] {
+  const args = [...argv];
+  const at = args.indexOf("--instances");
+  if (at >= 0) args.splice(at, 2);
+  if (!args.includes("--group")) args.push("--group", "wordcount");
+  return args;
+}
+
 async function main(): Promise<void> {
   const config: WordCountConfig = {
     servers: stringArg("servers", "nats://127.0.0.1:4222"),
@@ -93,20 +112,32 @@ async function main(): Promise<void> {
     table: stringArg("table", "word_counts"),
     partitions: 4,
   };
-  await ensureResources(config);
+  // Members started by --instances find them made by the launcher (no race on CREATE TABLE).
+  if (process.env.DSTREAM_MEMBER_INDEX === undefined) await ensureResources(config);
   const n = numberArg("produce", 0);
   if (n > 0) {
     await produce(config, n, Date.now() % 1_000_000);
     console.log(`published ${n} lines to ${config.stream}.lines.0..${config.partitions - 1}`);
     return;
   }
-  const ssc = await StreamingContext.getOrCreate(stringArg("checkpoint", "./checkpoints/jetstream-word-count"), () => {
-    const ssc = new StreamingContext({ batchDuration: Seconds(1), stopGracefullyOnShutdown: true });
+  const instances = numberArg("instances", 0);
+  if (instances > 0) {
+    const exits = await runInstances({ script: fileURLToPath(import.meta.url), args: memberArgs(process.argv.slice(2)), instances });
+    const failed = exits.filter((e) => e.code !== 0 && e.signal === null);
+    if (failed.length > 0) process.exitCode = 1;
+    return;
+  }
+  const group = stringArg("group", "");
+  const build = (): StreamingContext => {
+    const options = { batchDuration: Seconds(1), stopGracefullyOnShutdown: true };
+    const ssc = new StreamingContext(group === "" ? options : { ...options, group: { name: group, servers: config.servers } });
     const { lines } = buildJetStreamWordCount(ssc, config);
     lines.count().foreachRDD((rdd, time) => console.log(`batch ${time}: ${rdd.first() ?? 0} lines`));
     return ssc;
-  });
-  console.log(`reading ${config.stream}.lines.*; counts go to table ${config.table}, totals to ${config.stream}.totals (Ctrl-C stops)`);
+  };
+  // A group member keeps its state in the group's JetStream log: no checkpoint directory.
+  const ssc = group === "" ? await StreamingContext.getOrCreate(stringArg("checkpoint", "./checkpoints/jetstream-word-count"), build) : build();
+  console.log(`reading ${config.stream}.lines.*${group === "" ? "" : ` as a member of group ${group}`}; counts go to table ${config.table}, totals to ${config.stream}.totals (Ctrl-C stops)`);
   await runFor(ssc, numberArg("seconds", 30));
 }
 
