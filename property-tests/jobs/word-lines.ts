@@ -3,6 +3,9 @@
 /** Partitions of the job's input stream. */
 export const PARTITIONS = 4;
 
+/** Partitions of the group jobs' input (jobs/group-word-count-job.ts): more than members, and not a multiple of every member count. */
+export const GROUP_PARTITIONS = 6;
+
 /** Line `i`: 1 to 5 words out of 13. */
 export function lineAt(i: number): string {
   const words: string[] = [];

@@ -450,6 +450,33 @@ export class JetStreamClient {
     }
   }
 
+  // --- Group tests and tools: following a log as it is written ------------------------------
+
+  /**
+   * Calls `onMessage` with every message the stream stores on `subject` (wildcards allowed), from
+   * the oldest on, as it is stored: an ordered consumer, which the client re-creates after a
+   * reconnect from the last sequence it delivered. Sees what retention deletes later, unlike a
+   * read after the fact; unlike a plain subscription, never a publish the stream refused (a
+   * fenced `Nats-Expected-Last-Subject-Sequence`). Resolves once following; call the returned
+   * function to stop.
+   */
+  async follow(stream: string, subject: string, onMessage: (m: RawMessage) => void): Promise<() => Promise<void>> {
+    const { js } = await this.conn(`follow ${subject}`);
+    try {
+      const consumer = await js.consumers.get(stream, { filterSubjects: subject });
+      const messages = await consumer.consume();
+      const done = (async () => {
+        for await (const m of messages) onMessage({ subject: m.subject, seq: m.seq, data: m.data, timestamp: Math.floor(m.info.timestampNanos / 1e6), headers: headersOf(m.headers) });
+      })().catch(() => undefined);
+      return async () => {
+        await messages.close();
+        await done;
+      };
+    } catch (err) {
+      throw unavailable(`cannot follow ${subject} in JetStream stream "${stream}"`, err);
+    }
+  }
+
   /** Drops this reference; the last one closes the connection. Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;

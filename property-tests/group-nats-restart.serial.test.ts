@@ -1,0 +1,72 @@
+/**
+ * (Runs alone, after the other tests: see vitest.config.ts.)
+ * NATS restarted under a running group of two members: the members reconnect and go on; nothing
+ * is lost, nothing is counted twice (PostgreSQL sums and JetStream totals exact, no (batch, word)
+ * row twice, no partition's batch committed twice). Other test runs use this NATS server too: the
+ * outage is short, and the server is always started again (finally, and afterAll), waiting until
+ * it listens.
+ */
+import { execFile } from "node:child_process";
+import { connect } from "node:net";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { serviceAvailable } from "../lib/test-support/services.js";
+import { GroupFixture, waitUntil } from "./support/group-run.js";
+
+const run = promisify(execFile);
+const LINES = 3_000;
+const OUTAGE_MS = 3_000;
+const ready = (await serviceAvailable("nats")) && (await serviceAvailable("postgres"));
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port });
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => (s.destroy(), resolve(false)));
+  });
+}
+
+async function stopNats(): Promise<void> {
+  await run("start-stop-daemon", ["--stop", "--oknodo", "--exec", "/usr/sbin/nats-server"]);
+  await waitUntil(async () => !(await listening(4222)), 30_000, () => "nats-server still listens on 4222 after --stop");
+}
+
+async function startNats(): Promise<void> {
+  if (await listening(4222)) return;
+  await run("start-stop-daemon", ["--start", "--oknodo", "--background", "--exec", "/usr/sbin/nats-server", "--", "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server", "-l", "/var/log/nats-server.log"]);
+  await waitUntil(() => listening(4222), 60_000, () => "nats-server does not listen on 4222 after --start");
+}
+
+// A safety net behind the test's finally: whatever happened, NATS runs again afterwards.
+afterAll(() => startNats(), 120_000);
+
+describe.skipIf(!ready)("NATS restarted under a group", () => {
+  it("members reconnect and go on: nothing lost, nothing twice", async () => {
+    const g = await GroupFixture.create();
+    try {
+      const a = g.start("a");
+      const b = g.start("b");
+      await g.followLog();
+      await g.publishUpTo(LINES / 2);
+      await waitUntil(() => a.commits > 0 && b.commits > 0, 90_000, () => `members did not run:\n${g.describeMembers()}`);
+      // Mid-stream: some of the first half counted, not all of it.
+      await waitUntil(async () => (await g.sums()).size > 0, 60_000, () => `nothing reached PostgreSQL:\n${g.describeMembers()}`);
+      const before = { a: a.commits, b: b.commits };
+      try {
+        await stopNats();
+        await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      } finally {
+        await startNats();
+      }
+      await g.publishUpTo(LINES);
+      await waitUntil(() => a.commits > before.a && b.commits > before.b, 90_000, () => `members did not go on after the restart:\n${g.describeMembers()}`);
+      await g.waitForResults(LINES, 90_000);
+      expect(a.alive && b.alive, g.describeMembers()).toBe(true);
+      await a.stop();
+      await b.stop();
+      await g.expectExact(LINES);
+    } finally {
+      await g.remove();
+    }
+  }, 300_000);
+});
