@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const smoke = process.argv.includes("--smoke");
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? "").split(",") : undefined;
-const order = ["word-count", "word-count-wal", "commit-cost", "recovery", "memory", "latency", "mq-receivers", "wal", "jetstream-source", "postgres-sink"];
+const order = ["word-count", "word-count-wal", "commit-cost", "recovery", "memory", "latency", "mq-receivers", "wal", "jetstream-source", "postgres-sink", "group"];
 const files = readdirSync(here)
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.slice(0, -".bench.ts".length))

@@ -25,7 +25,7 @@ const benches: [string, () => Promise<{ run: (o: { smoke: boolean }) => Promise<
   ["ml", () => import("./ml.bench.js")],
 ];
 // These need their service: skipped (with the reason printed) where it is not running.
-if (nats) benches.push(["jetstream-source", () => import("./jetstream-source.bench.js")], ["group-receiver", () => import("./group-receiver.bench.js")]);
+if (nats) benches.push(["jetstream-source", () => import("./jetstream-source.bench.js")], ["group-receiver", () => import("./group-receiver.bench.js")], ["group", () => import("./group.bench.js")]);
 if (postgres) benches.push(["postgres-sink", () => import("./postgres-sink.bench.js")]);
 
 describe("benchmarks (smoke sizes)", () => {
