@@ -16,6 +16,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { decodeValue } from "../storage/codec.js";
 import type { LogEntry } from "../lib/group/contracts.js";
@@ -41,17 +42,11 @@ class Proc {
 
   constructor(env: Record<string, string>, onCounted: (time: number, partition: number, n: number) => void) {
     this.child = spawn(process.execPath, ["--import", "tsx", member], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let buffered = "";
-    this.child.stdout!.on("data", (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [kind, ...rest] = line.split(" ");
-        if (kind === "ready") this.ready = true;
-        else if (kind === "member") this.id = rest[0];
-        else if (kind === "counted") for (const pn of rest.slice(1)) onCounted(Number(rest[0]), Number(pn.split("=")[0]), Number(pn.split("=")[1]));
-      }
+    createInterface({ input: this.child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
+      const [kind, ...rest] = line.split(" ");
+      if (kind === "ready") this.ready = true;
+      else if (kind === "member") this.id = rest[0];
+      else if (kind === "counted") for (const pn of rest.slice(1)) onCounted(Number(rest[0]), Number(pn.split("=")[0]), Number(pn.split("=")[1]));
     });
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.on("close", () => resolve()));

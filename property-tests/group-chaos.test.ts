@@ -78,7 +78,8 @@ describe.skipIf(!ready)("a group of three under SIGKILL and SIGSTOP", () => {
       await g.expectExact(LINES);
 
       const holders = Array.from({ length: GROUP_PARTITIONS }, (_, p) => new Set(g.commitsBy(undefined, 0, p).map((c) => c.member)));
-      console.log(`[group-chaos] members per partition over the run: ${holders.map((h) => h.size).join(", ")}; ${g.commits.length} commits`);
+      const batches = g.members.reduce((n, m) => n + m.commits, 0);
+      console.log(`[group-chaos] members per partition over the run: ${holders.map((h) => h.size).join(", ")}; ${g.commits.length} partition commits on the log; ${batches} batches completed by the ${g.members.length} member processes`);
       if (deep) for (const [p, h] of holders.entries()) expect(h.size, `partition ${p} committed by only ${[...h].join(", ")}`).toBeGreaterThan(1);
     } finally {
       await g.remove();

@@ -3,6 +3,7 @@
  * this one (DESIGN.md §10: a member is just another process running the same code).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 
 /** What `runInstances` starts. */
 export interface InstancesOptions {
@@ -84,17 +85,7 @@ function memberExecArgv(script: string): string[] {
 
 /** Copies `from` to `to` line by line, each line prefixed; a last line without newline gets one. */
 function prefixLines(from: NodeJS.ReadableStream, prefix: string, to: NodeJS.WritableStream): Promise<void> {
-  let pending = "";
-  from.setEncoding("utf8");
-  from.on("data", (chunk: string) => {
-    const lines = (pending + chunk).split("\n");
-    pending = lines.pop()!;
-    if (lines.length > 0) to.write(lines.map((l) => prefix + l + "\n").join(""));
-  });
-  return new Promise((resolve) =>
-    from.once("end", () => {
-      if (pending !== "") to.write(prefix + pending + "\n");
-      resolve();
-    }),
-  );
+  const lines = createInterface({ input: from, crlfDelay: Infinity });
+  lines.on("line", (line) => to.write(`${prefix}${line}\n`));
+  return new Promise((resolve) => lines.once("close", resolve));
 }

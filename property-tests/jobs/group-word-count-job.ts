@@ -16,7 +16,7 @@
 import { StreamingError } from "../../errors.js";
 import { StreamingContext } from "../../lib/streaming-context.js";
 import { NATS_URL } from "../../lib/test-support/jetstream-fixture.js";
-import { PG_URL } from "../../lib/test-support/postgres-fixture.js";
+import { countWordsIntoSinks } from "./word-count-sinks.js";
 import { GROUP_PARTITIONS } from "./word-lines.js";
 
 const stream = process.env.DSTREAM_JOB_STREAM!;
@@ -36,16 +36,7 @@ try {
     group: { name: process.env.DSTREAM_JOB_GROUP!, servers: NATS_URL, leaseMs: Number(process.env.DSTREAM_JOB_LEASE_MS ?? 3000) },
   });
   const lines = ssc.jetStream<string>({ servers: NATS_URL, stream, subject: `${stream}.in`, partitions: GROUP_PARTITIONS, maxRatePerPartition: 2000 }).name("lines");
-  const pairs = lines.flatMap((m) => m.value.split(" ")).map((w): [string, number] => [w, 1]);
-  pairs
-    .reduceByKey((a, b) => a + b)
-    .transform((rdd, time) => rdd.map(([w, n]) => [time, w, n]))
-    .name("batch-counts")
-    .saveToPostgres({ connectionString: PG_URL, table, columns: ["batch_time", "word", "count"] });
-  pairs
-    .updateStateByKey<string, number, number>((vs, st) => vs.reduce((a, b) => a + b, st ?? 0))
-    .name(process.env.DSTREAM_JOB_VARIANT === "other" ? "running-totals" : "totals")
-    .saveToJetStream({ servers: NATS_URL, subject: `${stream}.out`, codec: "json" });
+  countWordsIntoSinks(lines, stream, table, process.env.DSTREAM_JOB_VARIANT === "other" ? "running-totals" : "totals");
   ssc.addStreamingListener({ onBatchCompleted: ({ batchInfo }) => void process.stdout.write(`commit ${batchInfo.batchTime}\n`) });
   await ssc.start();
   process.stdout.write(`member ${ssc.group!.memberId}\n`);

@@ -13,9 +13,9 @@ import { CheckpointStore } from "../../storage/checkpoint-store.js";
 import { LevelKv } from "../../storage/level-kv.js";
 import { StreamingContext } from "../../lib/streaming-context.js";
 import { NATS_URL } from "../../lib/test-support/jetstream-fixture.js";
-import { PG_URL } from "../../lib/test-support/postgres-fixture.js";
 import { CRASH_POINTS, KillSwitchKv, type CrashPoint } from "./kill-switch-kv.js";
 import { reportUntilDone } from "./report-until-done.js";
+import { countWordsIntoSinks } from "./word-count-sinks.js";
 import { PARTITIONS } from "./word-lines.js";
 
 const dir = process.env.DSTREAM_JOB_DIR!;
@@ -37,14 +37,7 @@ const ssc = await StreamingContext.getOrCreate(dir, () => {
     },
   });
   const lines = s.jetStream<string>({ servers: NATS_URL, stream, subject: `${stream}.in`, partitions: PARTITIONS, maxRatePerPartition: 200 }).name("lines");
-  const pairs = lines.flatMap((m) => m.value.split(" ")).map((w): [string, number] => [w, 1]);
-  pairs
-    .reduceByKey((a, b) => a + b)
-    .transform((rdd, time) => rdd.map(([w, n]) => [time, w, n]))
-    .name("batch-counts")
-    .saveToPostgres({ connectionString: PG_URL, table, columns: ["batch_time", "word", "count"] });
-  const totals = pairs.updateStateByKey<string, number, number>((vs, st) => vs.reduce((a, b) => a + b, st ?? 0)).name("totals");
-  totals.saveToJetStream({ servers: NATS_URL, subject: `${stream}.out`, codec: "json" });
+  const totals = countWordsIntoSinks(lines, stream, table);
   totals.foreachRDD((rdd, t) => void counted.set(t, rdd.collect().reduce((n, [, c]) => n + c, 0)));
   return s;
 });

@@ -8,6 +8,7 @@
  * committed twice (a fenced member's commit would repeat or go back in time).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { decodeValue } from "../../storage/codec.js";
@@ -50,16 +51,10 @@ export class Member {
     env: Record<string, string>,
   ) {
     this.child = spawn(process.execPath, ["--import", "tsx", job], { cwd: repo, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let buffered = "";
-    this.child.stdout!.on("data", (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (line.startsWith("member ")) this.id = line.slice(7);
-        else if (line.startsWith("commit ")) this.commits++;
-        else this.lines.push(line);
-      }
+    createInterface({ input: this.child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
+      if (line.startsWith("member ")) this.id = line.slice(7);
+      else if (line.startsWith("commit ")) this.commits++;
+      else this.lines.push(line);
     });
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
