@@ -7,6 +7,7 @@
  * it listens.
  */
 import { execFile } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,8 +27,27 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The pid of the shared nats-server (the one serving port 4222). Other tests run private
+ * nats-servers on other ports: a stop by executable alone would stop theirs too.
+ */
+function sharedNatsPid(): number | undefined {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (args[0]?.endsWith("nats-server") && args.some((a, i) => a === "-p" && args[i + 1] === "4222")) return Number(d);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
 async function stopNats(): Promise<void> {
-  await run("start-stop-daemon", ["--stop", "--oknodo", "--exec", "/usr/sbin/nats-server"]);
+  const pid = sharedNatsPid();
+  if (pid === undefined) throw new Error("no nats-server with -p 4222 found in /proc");
+  await run("start-stop-daemon", ["--stop", "--oknodo", "--pid", String(pid), "--exec", "/usr/sbin/nats-server"]);
   await waitUntil(async () => !(await listening(4222)), 30_000, () => "nats-server still listens on 4222 after --stop");
 }
 
