@@ -23,6 +23,7 @@ import type { LogEntry } from "../lib/group/contracts.js";
 import { JetStreamClient } from "../lib/sources/jetstream/jetstream-client.js";
 import { removeGroup } from "../lib/test-support/group-fixture.js";
 import { NATS_URL, uniqueName } from "../lib/test-support/jetstream-fixture.js";
+import { waitUntil } from "../lib/test-support/wait-until.js";
 import { isMain, main, median, seedLines, type BenchOptions, type BenchResult } from "./common.js";
 import { tempDir } from "./harness.js";
 
@@ -59,14 +60,6 @@ class Proc {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;
-  }
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -125,13 +118,13 @@ async function throughput(c: RunConfig, members: number): Promise<Throughput> {
   const procs = Array.from({ length: Math.max(1, members) }, () => new Proc(env, onCounted));
   const describe = (): string => procs.map((p) => p.stderr.slice(-1500)).join("\n");
   try {
-    await until(() => procs.every((p) => p.ready), 120_000, () => `bench jobs not ready: ${describe()}`);
+    await waitUntil(() => procs.every((p) => p.ready), 120_000, () => `bench jobs not ready: ${describe()}`);
     const nats = natsPid();
     const jobCpu = (): number => procs.reduce((ms, p) => ms + cpuMs(p.child.pid), 0);
     const cpu0 = { job: jobCpu(), nats: cpuMs(nats) };
     const t0 = performance.now();
     for (const p of procs) p.go();
-    await until(() => sum >= c.total, 600_000, () => `counted ${sum} of ${c.total} lines: ${describe()}`);
+    await waitUntil(() => sum >= c.total, 600_000, () => `counted ${sum} of ${c.total} lines: ${describe()}`, 10);
     const ms = performance.now() - t0;
     const cpu1 = { job: jobCpu(), nats: cpuMs(nats) };
     if (sum !== c.total) throw new Error(`counted ${sum} lines, expected ${c.total}`);
@@ -154,7 +147,7 @@ async function failover(client: JetStreamClient, c: RunConfig, leaseMs: number, 
   const commits: { p: number; member: string; at: number }[] = [];
   const start = (): Proc => {
     const p = new Proc(env, () => undefined);
-    void until(() => p.ready, 120_000, () => "member not ready").then(() => p.go(), () => undefined);
+    void waitUntil(() => p.ready, 120_000, () => "member not ready").then(() => p.go(), () => undefined);
     return p;
   };
   const procs = [start(), start()];
@@ -164,7 +157,7 @@ async function failover(client: JetStreamClient, c: RunConfig, leaseMs: number, 
   try {
     const logStream = `DSTREAM_GROUP_${group}_LOG`;
     const prefix = `dstream.group.${group}.log.`;
-    await until(() => procs.every((p) => p.id !== undefined), 120_000, () => `members did not start: ${describe()}`);
+    await waitUntil(() => procs.every((p) => p.id !== undefined), 120_000, () => `members did not start: ${describe()}`);
     stopFollowing = await client.follow(logStream, `${prefix}*`, (m) => {
       const entry = decodeValue(m.subject, m.data) as LogEntry;
       if (entry?.kind === "commit") commits.push({ p: Number(m.subject.slice(prefix.length)), member: entry.member, at: m.timestamp });
@@ -173,16 +166,16 @@ async function failover(client: JetStreamClient, c: RunConfig, leaseMs: number, 
     const holdsSome = (id: string | undefined): boolean => Array.from({ length: PARTITIONS }, (_, p) => holder(p)).includes(id);
     for (let k = 0; k < kills; k++) {
       // Settled: both members hold partitions.
-      await until(() => holdsSome(procs[0]!.id) && holdsSome(procs[1]!.id), 120_000, () => `members do not both hold partitions: ${describe()}`);
+      await waitUntil(() => holdsSome(procs[0]!.id) && holdsSome(procs[1]!.id), 120_000, () => `members do not both hold partitions: ${describe()}`);
       const victim = procs[1]!;
       const lost = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => holder(p) === victim.id);
       const killedAt = Date.now();
       await victim.stop("SIGKILL");
       const taken = (p: number): number | undefined => commits.find((x) => x.p === p && x.at >= killedAt && x.member !== victim.id)?.at;
-      await until(() => lost.every((p) => taken(p) !== undefined), 120_000, () => `partitions ${lost.join(", ")} not taken over: ${describe()}`);
+      await waitUntil(() => lost.every((p) => taken(p) !== undefined), 120_000, () => `partitions ${lost.join(", ")} not taken over: ${describe()}`);
       times.push(Math.max(...lost.map((p) => taken(p)! - killedAt)));
       procs[1] = start();
-      await until(() => procs[1]!.id !== undefined, 120_000, () => `restarted member did not start: ${describe()}`);
+      await waitUntil(() => procs[1]!.id !== undefined, 120_000, () => `restarted member did not start: ${describe()}`);
     }
     return times;
   } finally {

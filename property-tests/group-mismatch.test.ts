@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { serviceAvailable } from "../lib/test-support/services.js";
+import { waitUntil } from "../lib/test-support/wait-until.js";
 import { GROUP_PARTITIONS } from "./jobs/word-lines.js";
-import { GroupFixture, waitUntil } from "./support/group-run.js";
+import { GroupFixture } from "./support/group-run.js";
 
 const LINES = 2_000;
 const ready = (await serviceAvailable("nats")) && (await serviceAvailable("postgres"));

@@ -8,24 +8,16 @@
  */
 import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { connect } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { serviceAvailable } from "../lib/test-support/services.js";
-import { GroupFixture, waitUntil } from "./support/group-run.js";
+import { listening, serviceAvailable } from "../lib/test-support/services.js";
+import { waitUntil } from "../lib/test-support/wait-until.js";
+import { GroupFixture } from "./support/group-run.js";
 
 const run = promisify(execFile);
 const LINES = 3_000;
 const OUTAGE_MS = 3_000;
 const ready = (await serviceAvailable("nats")) && (await serviceAvailable("postgres"));
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port });
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => (s.destroy(), resolve(false)));
-  });
-}
 
 /**
  * The pid of the shared nats-server (the one serving port 4222). Other tests run private

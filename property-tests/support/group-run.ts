@@ -16,25 +16,15 @@ import type { LogEntry } from "../../lib/group/contracts.js";
 import { removeGroup } from "../../lib/test-support/group-fixture.js";
 import { testStream, uniqueName, type TestStream } from "../../lib/test-support/jetstream-fixture.js";
 import { testTable, type TestTable } from "../../lib/test-support/postgres-fixture.js";
+import { waitUntil } from "../../lib/test-support/wait-until.js";
 import { GROUP_PARTITIONS as P, expectedWordCounts, lineAt } from "../jobs/word-lines.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const job = fileURLToPath(new URL("../jobs/group-word-count-job.ts", import.meta.url));
 
-/** Polls `check` until it holds; fails with `what()` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** One member process of the group job. */
 export class Member {
   readonly child: ChildProcess;
-  readonly lines: string[] = [];
   stderr = "";
   /** The member id it printed once started. */
   id: string | undefined;
@@ -54,7 +44,6 @@ export class Member {
     createInterface({ input: this.child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
       if (line.startsWith("member ")) this.id = line.slice(7);
       else if (line.startsWith("commit ")) this.commits++;
-      else this.lines.push(line);
     });
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
