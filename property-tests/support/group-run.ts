@@ -4,8 +4,9 @@
  * jobs/group-word-count-job.ts that a test kills, pauses and restarts, a live record of every
  * commit the group's partition log stores (who committed which partition's batch), a producer of
  * a known multiset of words, and the checks of the result: PostgreSQL sums and last JetStream
- * totals equal to what was produced, no (batch, word) row twice, and per partition no batch
- * committed twice (a fenced member's commit would repeat or go back in time).
+ * totals equal to what was produced, every batch's totals equal to the counts up to it, no
+ * (batch, word) row twice, and per partition no batch committed twice (a fenced member's commit
+ * would repeat or go back in time).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -256,15 +257,33 @@ export class GroupFixture {
   }
 
   /**
-   * The checks of a finished run (members stopped): sums and last totals exact, no (batch, word)
-   * row twice, and per partition the committed batch times strictly increase in log order.
+   * The checks of a finished run (members stopped): sums and last totals exact, each batch's
+   * totals equal to the counts up to it, no (batch, word) row twice, and per partition the
+   * committed batch times strictly increase in log order.
    */
   async expectExact(lines: number): Promise<void> {
     const expected = expectedWordCounts(lines);
     expect(await this.table.query(`SELECT batch_time, word, count(*)::int AS n FROM "${this.table.name}" GROUP BY batch_time, word HAVING count(*) > 1`), "a (batch, word) row twice").toEqual([]);
     expect(await this.sums()).toEqual(expected);
     expect(await this.totals()).toEqual(expected);
+    await this.expectTotalsMatchCounts();
     expectNoBatchCommittedTwice(this.commits);
+  }
+
+  /**
+   * Every running total on the output subject (a batch's `[word, total]`, its batch time in the
+   * Msg-Id `<sink id>:<time>:<index>`) equals the word's PostgreSQL counts summed over the batches
+   * up to that one: state and sink agree batch by batch, not only at the end.
+   */
+  async expectTotalsMatchCounts(): Promise<void> {
+    const rows = await this.table.query<{ batch_time: string; word: string; count: number }>(`SELECT batch_time::text, word, count FROM "${this.table.name}"`);
+    const upTo = (word: string, time: number): number => rows.reduce((n, r) => (r.word === word && Number(r.batch_time) <= time ? n + r.count : n), 0);
+    for (const m of await this.stream.read(`${this.stream.stream}.out`)) {
+      const id = m.headers?.["Nats-Msg-Id"] ?? "";
+      const time = Number(id.split(":").at(-2));
+      const [word, total] = JSON.parse(new TextDecoder().decode(m.data)) as [string, number];
+      expect(total, `total of ${word} at batch ${time} (message ${m.seq}, ${id}) against the PostgreSQL counts up to that batch`).toBe(upTo(word, time));
+    }
   }
 
   async remove(): Promise<void> {
