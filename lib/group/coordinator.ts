@@ -49,6 +49,8 @@ const GROUP_NAME = /^[A-Za-z0-9_-]+$/;
 const MEMBER_ID = /^[A-Za-z0-9_=-][A-Za-z0-9_=.-]*$/;
 const MEMBER_PREFIX = "member.";
 const LEASE_PREFIX = "lease.";
+/** An expiry tick runs this long after the lapse it waits for (clock estimates are not exact). */
+const EXPIRY_SLACK_MS = 25;
 const MIN_LEASE_MS = 300;
 
 /** The KV bucket of group `name`. */
@@ -231,6 +233,8 @@ export class KvGroupCoordinator implements GroupCoordinator {
   private state: "running" | "paused" | "left" = "running";
   private tickTimer: NodeJS.Timeout | undefined;
   private lapseTimer: NodeJS.Timeout | undefined;
+  /** A tick due just after the next moment another member's heartbeat or lease would lapse. */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private leaving: Promise<void> | undefined;
   /** The server's timestamp of this member's last heartbeat, and the local time it was sent. */
@@ -314,6 +318,7 @@ export class KvGroupCoordinator implements GroupCoordinator {
   private stopTimers(): void {
     clearInterval(this.tickTimer);
     clearInterval(this.lapseTimer);
+    clearTimeout(this.expiryTimer);
     this.tickTimer = this.lapseTimer = undefined;
   }
 
@@ -331,6 +336,28 @@ export class KvGroupCoordinator implements GroupCoordinator {
         this.stats.tickMs += performance.now() - started;
         this.ticking = undefined;
       });
+  }
+
+  /**
+   * Schedules a tick right after the earliest moment (server time) at which another member's
+   * heartbeat or lease, as read now, lapses: a dead member's partitions are taken about leaseMs
+   * after its last renewal, not up to a whole tick period later. A member that renews in time
+   * moves the moment on at the next tick, which reschedules.
+   */
+  private scheduleExpiryTick(entries: readonly KvEntry[]): void {
+    clearTimeout(this.expiryTimer);
+    const clock = this.clock;
+    if (clock === undefined || this.state !== "running") return;
+    const serverNow = clock.server + (performance.now() - clock.local);
+    let soonest = Infinity;
+    for (const e of entries) {
+      if (e.key === `${MEMBER_PREFIX}${this.memberId}`) continue;
+      if (!e.key.startsWith(MEMBER_PREFIX) && !e.key.startsWith(LEASE_PREFIX)) continue;
+      const left = e.timestamp + this.leaseMs - serverNow;
+      if (left >= 0 && left < soonest) soonest = left;
+    }
+    if (soonest === Infinity || soonest > this.leaseMs) return;
+    this.expiryTimer = setTimeout(() => this.scheduleTick(), Math.ceil(soonest) + EXPIRY_SLACK_MS).unref();
   }
 
   /** The margin by which a member gives up its own lease before anyone else may take it. */
@@ -377,6 +404,7 @@ export class KvGroupCoordinator implements GroupCoordinator {
     const entries = await this.bucket.entries();
     if (!active()) return;
     const { live, leases, holders } = this.view(entries, sent);
+    this.scheduleExpiryTick(entries);
     if (!live.includes(this.memberId)) live.push(this.memberId);
     live.sort();
 
