@@ -6,6 +6,9 @@
  * outage is short, and the server is always started again (finally, and afterAll), waiting until
  * it listens.
  */
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
@@ -45,7 +48,11 @@ async function stopNats(): Promise<void> {
 
 async function startNats(): Promise<void> {
   if (await listening(4222)) return;
-  await run("start-stop-daemon", ["--start", "--oknodo", "--background", "--exec", "/usr/sbin/nats-server", "--", "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server", "-l", "/var/log/nats-server.log"]);
+  // With a pid file of its own: matched by executable alone, start-stop-daemon would take another
+  // test's private nats-server (same executable) for this one and start nothing.
+  const pidFile = join(tmpdir(), `dstream-nats-4222-${process.pid}.pid`);
+  await run("start-stop-daemon", ["--start", "--oknodo", "--background", "--make-pidfile", "--pidfile", pidFile, "--exec", "/usr/sbin/nats-server", "--", "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server", "-l", "/var/log/nats-server.log"]);
+  await rm(pidFile, { force: true });
   await waitUntil(() => listening(4222), 60_000, () => "nats-server does not listen on 4222 after --start");
 }
 

@@ -200,11 +200,26 @@ export class GroupFixture {
   async publishUpTo(n: number): Promise<void> {
     const encoder = new TextEncoder();
     while (this.published < n) {
-      const acks: Promise<unknown>[] = [];
-      for (const end = Math.min(n, this.published + 500); this.published < end; this.published++) {
-        acks.push(this.stream.client.publish(`${this.stream.subject}.${this.published % P}`, encoder.encode(lineAt(this.published))));
+      const from = this.published;
+      const end = Math.min(n, from + 500);
+      // Each line has a message id: a publish retried after a timeout (JetStream still recovering
+      // after a NATS restart) is stored once.
+      const publishSlice = async (): Promise<void> => {
+        const acks: Promise<unknown>[] = [];
+        for (let i = from; i < end; i++) acks.push(this.stream.client.publish(`${this.stream.subject}.${i % P}`, encoder.encode(lineAt(i)), { msgId: `line-${i}` }));
+        await Promise.all(acks);
+      };
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        try {
+          await publishSlice();
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
       }
-      await Promise.all(acks);
+      this.published = end;
     }
   }
 

@@ -218,7 +218,14 @@ export class JetStreamInputDStream<T, R = JetStreamMessage<T>> extends InputDStr
   async planGroupPartition(time: Time, p: number, position: number | undefined, sharedBy = 1): Promise<PartitionRange> {
     const { stream, subject, startAt } = this.options;
     // One look at the stream's bounds per batch, whatever the number of partitions planned.
-    if (this.groupState?.time !== time) this.groupState = { time, state: this.js.streamState(stream) };
+    if (this.groupState?.time !== time) {
+      const entry = { time, state: this.js.streamState(stream) };
+      // A failed read is not kept: the batch's retry reads the bounds again.
+      entry.state.catch(() => {
+        if (this.groupState === entry) this.groupState = undefined;
+      });
+      this.groupState = entry;
+    }
     const state = await this.groupState.state;
     const from = position ?? (startAt === "latest" ? state.lastSeq : Math.max(0, state.firstSeq - 1));
     // Under backpressure the member's rate (its own processing speed) is split evenly over the
