@@ -40,6 +40,8 @@ describe.skipIf(!ready)("a group of three under SIGKILL and SIGSTOP", () => {
       const running = new Set<Promise<void>>();
       let producing = true;
       const producer = g.produceOver(LINES, EVENTS * 2500).finally(() => (producing = false));
+      // Awaited below; if the test fails first, its failure is the one to report, not this.
+      producer.catch(() => undefined);
       for (let e = 0; e < EVENTS; e++) {
         await sleep(1000 + Math.floor(random() * 2000));
         // Keep one member out of every event: a group with nobody left makes no progress to disturb.

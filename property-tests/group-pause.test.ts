@@ -24,6 +24,8 @@ describe.skipIf(!ready)("a group member paused past its lease", () => {
       await g.followLog();
       let producing = true;
       const producer = g.produceOver(LINES, 20_000).finally(() => (producing = false));
+      // Awaited below; if the test fails first, its failure is the one to report, not this.
+      producer.catch(() => undefined);
       const holders = (): Set<string | undefined> => new Set(Array.from({ length: GROUP_PARTITIONS }, (_, p) => g.holderOf(p)));
       await waitUntil(() => a.id !== undefined && b.id !== undefined && holders().has(a.id) && holders().has(b.id), 90_000, () => `both members did not come to hold partitions:\n${g.describeMembers()}`);
 
