@@ -237,7 +237,10 @@ describe.skipIf(!nats)("a group of one member", () => {
     expect(StreamingError.is(refused, ErrorCodes.CHECKPOINT_MISMATCH), String(refused)).toBe(true);
 
     const refuse = async (build: (ssc: StreamingContext) => void, message: RegExp): Promise<void> => {
-      const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), group: { name: uniqueName("g"), servers: NATS_URL } });
+      const name = uniqueName("g");
+      const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), group: { name, servers: NATS_URL } });
+      // Some refusals come after joining (what shows once the graph has started): the bucket exists.
+      cleanup(() => removeGroup(name));
       cleanup(() => ssc.stop().catch(() => undefined));
       build(ssc);
       const err = await ssc.start().then(() => undefined, (e: unknown) => e);
