@@ -96,8 +96,11 @@ export function compareFingerprints(stored: GraphFingerprint, current: GraphFing
   return changes;
 }
 
-/** A readable, multi-line report of `changes`. */
-export function formatChanges(dir: string, changes: readonly GraphChange[]): string {
+/** How a checkpoint directory starts over. */
+const RESTART_ADVICE = "start from an empty checkpoint directory";
+
+/** A readable, multi-line report of `changes`; `fresh` says how to start over. */
+export function formatChanges(dir: string, changes: readonly GraphChange[], fresh = RESTART_ADVICE): string {
   const lines = changes.map((c) => {
     switch (c.kind) {
       case "batch-duration-changed":
@@ -113,12 +116,15 @@ export function formatChanges(dir: string, changes: readonly GraphChange[]): str
   return [
     `The checkpoint in ${dir} was written by a different graph:`,
     ...lines,
-    "Operators without .name() are identified by creation order: adding or removing an operator before a stateful one renumbers it. Give stateful operators a stable .name(\"…\"), restore the old graph, or start from an empty checkpoint directory.",
+    `Operators without .name() are identified by creation order: adding or removing an operator before a stateful one renumbers it. Give stateful operators a stable .name("…"), restore the old graph, or ${fresh}.`,
   ].join("\n");
 }
 
-/** Throws CheckpointMismatchError with the report when the graphs differ in a way that matters. */
-export function checkCompatible(dir: string, stored: GraphFingerprint, current: GraphFingerprint): void {
+/**
+ * Throws CheckpointMismatchError with the report when the graphs differ in a way that matters.
+ * `fresh` says how to start over where that is not a new checkpoint directory (a group).
+ */
+export function checkCompatible(dir: string, stored: GraphFingerprint, current: GraphFingerprint, fresh?: string): void {
   const changes = compareFingerprints(stored, current);
-  if (changes.length > 0) throw new CheckpointMismatchError(formatChanges(dir, changes), changes);
+  if (changes.length > 0) throw new CheckpointMismatchError(formatChanges(dir, changes, fresh), changes);
 }

@@ -221,7 +221,12 @@ async function agreeOnMeta(bucket: KvBucket, group: string, proposed: GroupMeta)
           `Every member of a group must run the same job; run this one under another group name, or stop every member and delete the group's KV bucket ${groupBucketName(group)} to start over.`,
       );
     }
-    checkCompatible(`group ${group}`, stored.fingerprint as GraphFingerprint, proposed.fingerprint as GraphFingerprint);
+    checkCompatible(
+      `group ${group}`,
+      stored.fingerprint as GraphFingerprint,
+      proposed.fingerprint as GraphFingerprint,
+      `run the job under a new group name (or, once every member has stopped, delete the group: its KV bucket dstream_group_${group} and streams DSTREAM_GROUP_${group}_*)`,
+    );
     return stored;
   }
 }
