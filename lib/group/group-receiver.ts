@@ -24,7 +24,7 @@ import type { DStream } from "../dstream/internal.js";
 import type { RDD } from "../rdd/rdd.js";
 import { requireReceiver } from "../receiver/receiver-input-dstream.js";
 import type { Receiver } from "../receiver/receiver.js";
-import { ReceiverSupervisor, type BlockSink } from "../receiver/supervisor.js";
+import { ReceiverSupervisor, supervisorDeps, type BlockSink } from "../receiver/supervisor.js";
 import { JetStreamClient, type RawMessage } from "../sources/jetstream/jetstream-client.js";
 import { JetStreamInputDStream, type JetStreamPlan } from "../sources/jetstream/jetstream-input-dstream.js";
 import type { ResolvedJetStreamOptions } from "../sources/jetstream/jetstream-options.js";
@@ -87,14 +87,7 @@ export class GroupReceiverInputDStream<T> extends JetStreamInputDStream<Uint8Arr
     super(ssc, { servers: group.servers, stream: receiverStreamName(group.name), subject: `dstream.group.${group.name}.recv`, partitions: 1, codec: "bytes", startAt: "earliest" });
     this.receiver = receiver;
     this.sink = new JetStreamBlockSink(group.servers, () => this.target(), (message, err) => this.supervisor.reportError(message, err));
-    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.sink, {
-      clock: ssc.clock,
-      listenerBus: ssc.listenerBus,
-      blockInterval: ssc.blockInterval,
-      receiverMaxRestarts: ssc.receiverMaxRestarts,
-      reportFatal: (err) => ssc.reportFatal(err),
-      backpressure: ssc.backpressure,
-    });
+    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.sink, supervisorDeps(ssc));
     receiver.attach(this.supervisor);
   }
 

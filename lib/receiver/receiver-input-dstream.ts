@@ -4,7 +4,7 @@ import { InputDStream, type DStream } from "../dstream/internal.js";
 import { blockStoreOf, type BlockStore } from "./block-store.js";
 import { ReceivedBlocks, type BlockRange } from "./received-blocks.js";
 import type { Receiver } from "./receiver.js";
-import { ReceiverSupervisor } from "./supervisor.js";
+import { ReceiverSupervisor, supervisorDeps } from "./supervisor.js";
 
 /** Throws a TypeError saying what a receiver is unless `r` looks like one (before the stream registers). */
 export function requireReceiver(r: unknown): void {
@@ -54,14 +54,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T, ReceiverPlan> imple
     this.receiver = receiver;
     this.explicitStore = options.blockStore;
     this.blocks = new ReceivedBlocks(this.streamId);
-    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.blocks, {
-      clock: ssc.clock,
-      listenerBus: ssc.listenerBus,
-      blockInterval: ssc.blockInterval,
-      receiverMaxRestarts: ssc.receiverMaxRestarts,
-      reportFatal: (err) => ssc.reportFatal(err),
-      backpressure: ssc.backpressure,
-    });
+    this.supervisor = new ReceiverSupervisor(receiver as Receiver<unknown>, this.streamId, this.blocks, supervisorDeps(ssc));
     receiver.attach(this.supervisor);
   }
 

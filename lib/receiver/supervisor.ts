@@ -30,6 +30,18 @@ export interface SupervisorDeps {
   backpressure?: Backpressure | undefined;
 }
 
+/** A context's deps for the supervisors of its receiver streams (`reportFatal` bound to it). */
+export function supervisorDeps(ssc: SupervisorDeps): SupervisorDeps {
+  return {
+    clock: ssc.clock,
+    listenerBus: ssc.listenerBus,
+    blockInterval: ssc.blockInterval,
+    receiverMaxRestarts: ssc.receiverMaxRestarts,
+    reportFatal: (err) => ssc.reportFatal(err),
+    backpressure: ssc.backpressure,
+  };
+}
+
 /**
  * Where a supervisor's blocks go: the WAL-backed {@link ReceivedBlocks} of a job alone, or, in a
  * group, the group's JetStream stream (lib/group/group-receiver.ts).

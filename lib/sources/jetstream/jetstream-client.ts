@@ -10,7 +10,7 @@
  * 404 when none; a consumer that is gone does not answer); publish with `Nats-Msg-Id` deduplication (2.2) and
  * `Nats-Expected-Last-Subject-Sequence` (2.3.1); KV buckets (2.6.2), without per-key TTL (2.11).
  */
-import { AckPolicy, DeliverPolicy, connect, createInbox, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig, type StreamInfo } from "nats";
+import { AckPolicy, DeliverPolicy, connect, createInbox, headers as natsHeaders, nanos, type JetStreamClient as NatsJs, type ConsumerConfig, type JetStreamManager, type KV, type NatsConnection, type StoredMsg, type StreamConfig, type StreamInfo } from "nats";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 
 /** A stream's sequence bounds and deduplication window. */
@@ -158,14 +158,7 @@ export class JetStreamClient {
     const { js, jsm } = await this.conn(`read ${subject}`);
     let name: string | undefined;
     try {
-      const info = await jsm.consumers.add(stream, {
-        ack_policy: AckPolicy.None,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: afterSeq + 1,
-        filter_subject: subject,
-        mem_storage: true,
-        inactive_threshold: nanos(60_000),
-      });
+      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000));
       name = info.name;
       const pending = info.num_pending;
       let want = Math.min(pending, maxCount);
@@ -202,7 +195,7 @@ export class JetStreamClient {
     const { jsm } = await this.conn(`count ${subject}`);
     let name: string | undefined;
     try {
-      const info = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1, filter_subject: subject, mem_storage: true, inactive_threshold: nanos(60_000) });
+      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000));
       name = info.name;
       return info.num_pending;
     } catch (err) {
@@ -270,14 +263,7 @@ export class JetStreamClient {
   async openReader(stream: string, subject: string, afterSeq: number, idleMs: number): Promise<SubjectReader> {
     const { nc, jsm } = await this.conn(`read ${subject}`);
     try {
-      const info = await jsm.consumers.add(stream, {
-        ack_policy: AckPolicy.None,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: afterSeq + 1,
-        filter_subject: subject,
-        mem_storage: true,
-        inactive_threshold: nanos(idleMs),
-      });
+      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, idleMs));
       return new SubjectReader(nc, jsm, stream, subject, info.name, info.num_pending);
     } catch (err) {
       throw unavailable(`cannot read ${subject} from JetStream stream "${stream}" after sequence ${afterSeq}`, err);
@@ -511,6 +497,14 @@ async function directMessage(get: () => Promise<StoredMsg>, what: string): Promi
 }
 
 const DIRECT_HEADERS = new Set(["Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp", "Nats-Last-Sequence"]);
+
+/**
+ * A consumer that reads `subject` from `afterSeq + 1` without acknowledgements, in memory, and
+ * vanishes after `idleMs` unused (a dead process leaves none behind).
+ */
+function readConsumer(subject: string, afterSeq: number, idleMs: number): Partial<ConsumerConfig> {
+  return { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1, filter_subject: subject, mem_storage: true, inactive_threshold: nanos(idleMs) };
+}
 
 function headersOf(h: { keys(): string[]; get(k: string): string } | undefined): Record<string, string> | undefined {
   if (h === undefined) return undefined;
