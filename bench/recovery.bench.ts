@@ -11,6 +11,7 @@
 import { KeyedState } from "../lib/dstream/state-operator.js";
 import { verifyCheckpoint } from "../recovery/verify-checkpoint.js";
 import { FORMAT_VERSION, openCheckpointStore } from "../storage/checkpoint-store.js";
+import { checkLiveTables } from "../storage/table-check.js";
 import { isMain, main, type BenchOptions, type BenchResult } from "./common.js";
 import { filledState, stateKey } from "./commit-cost.bench.js";
 import { tempDir } from "./harness.js";
@@ -80,10 +81,15 @@ export async function run({ smoke }: BenchOptions): Promise<BenchResult> {
       const x = await recoverMs(cp.dir, n);
       if (x.total < r.total) r = x;
     }
+    const c0 = performance.now();
+    const tables = await checkLiveTables(cp.dir);
+    const checkMs = performance.now() - c0;
     cp.remove();
     const label = `${n.toLocaleString("en-US")} keys + ${d} deltas`;
     figures[`${label}: recover ms`] = r.total;
     figures[`${label}: of which read+decode ms`] = r.read;
+    figures[`${label}: of which table check ms`] = checkMs;
+    figures[`${label}: table check MB/s`] = tables.bytes / 1e6 / (checkMs / 1000);
     if (n === cases[cases.length - 2]?.[0] && d === cases[cases.length - 2]?.[1]) target = r.total;
   }
   return {

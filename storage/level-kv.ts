@@ -4,6 +4,7 @@ import { closedError } from "./closed-error.js";
 import { ensureDirectory } from "./ensure-directory.js";
 import type { KvOp, KvRange, KvStore, KvWriteOptions } from "./kv.js";
 import { mapLevelError } from "./level-errors.js";
+import { checkLiveTables } from "./table-check.js";
 
 type Db = Level<Buffer, Buffer>;
 
@@ -20,10 +21,12 @@ export class LevelKv implements KvStore {
 
   /**
    * Opens (creating if missing) the database in `dir`. A directory already open, by another
-   * process or in this one, fails with `STORAGE_LOCKED`.
+   * process or in this one, fails with `STORAGE_LOCKED`. Its tables' checksums are checked first
+   * (table-check.ts): a damaged table is `STORAGE_CORRUPT`, where LevelDB could abort the process.
    */
   static async open(dir: string): Promise<LevelKv> {
     await ensureDirectory(dir);
+    await checkLiveTables(dir);
     const db: Db = new Level<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", createIfMissing: true });
     try {
       await db.open();
