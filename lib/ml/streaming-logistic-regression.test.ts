@@ -66,6 +66,23 @@ describe("StreamingLogisticRegressionWithSGD", () => {
     expect(output).toEqual([[1, 0, 0]]);
   });
 
+  it("the threshold decides the class, and cleared, predictions are the probabilities (MLlib's set/clearThreshold)", async () => {
+    // σ(2) = 0.881, σ(-1) = 0.269, σ(0) = 0.5, σ(1) = 0.731
+    const input = [[[2], [-1], [0], [1]]];
+    const predict = (make: () => StreamingLogisticRegressionWithSGD) => async () => runBatches(await tempDir(), input, (s: DStream<number[]>) => make().predictOn(s));
+    expect(await predict(() => new StreamingLogisticRegressionWithSGD({ initialWeights: [1], threshold: 0.8 }))()).toEqual([[1, 0, 0, 0]]);
+    expect(await predict(() => new StreamingLogisticRegressionWithSGD({ initialWeights: [1] }).setThreshold(0.2))()).toEqual([[1, 1, 1, 1]]);
+    const [probs] = await predict(() => new StreamingLogisticRegressionWithSGD({ initialWeights: [1] }).clearThreshold())();
+    expect(probs).toHaveLength(4);
+    [0.8808, 0.2689, 0.5, 0.7311].forEach((p, i) => expect(probs![i]).toBeCloseTo(p, 4));
+    const m = new StreamingLogisticRegressionWithSGD({ threshold: null });
+    expect(m.threshold).toBeUndefined();
+    expect(m.setThreshold(0.3).threshold).toBe(0.3);
+    expect(new StreamingLogisticRegressionWithSGD().threshold).toBe(0.5);
+    expect(() => new StreamingLogisticRegressionWithSGD({ threshold: 1.5 })).toThrow(/threshold must be a probability in \[0, 1\], or null for raw probabilities; got 1.5/);
+    expect(() => m.setThreshold(Number.NaN)).toThrow(/setThreshold: the threshold must be a probability/);
+  });
+
   it("regParam shrinks the weights (Spark's SquaredL2Updater)", async () => {
     const input = batches(B, 5);
     const final = async (regParam: number) => (await runBatches(await tempDir(), input, modelPerBatch(() => new StreamingLogisticRegressionWithSGD({ initialWeights: [0], regParam, convergenceTol: 0 }))))[4]![0]!.weights[0]!;
