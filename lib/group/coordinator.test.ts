@@ -1,6 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, StreamingError } from "../../errors.js";
 import type { GraphFingerprint } from "../../recovery/fingerprint.js";
@@ -8,17 +5,13 @@ import { decodeValue } from "../../storage/codec.js";
 import { JetStreamClient, type KvEntry } from "../sources/jetstream/jetstream-client.js";
 import { cleanupsAfterEach } from "../test-support/cleanups.js";
 import { NATS_URL, uniqueName } from "../test-support/jetstream-fixture.js";
-import { listening, serviceAvailable } from "../test-support/services.js";
+import { freePort, natsServerInstalled, ownNatsServer } from "../test-support/own-nats-server.js";
+import { serviceAvailable } from "../test-support/services.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 import type { GroupMeta, OwnershipChange } from "./contracts.js";
 import { assignPartitions, groupBucketName, joinGroup, type KvGroupCoordinator } from "./coordinator.js";
 
 const nats = await serviceAvailable("nats");
-const natsServer = await new Promise<boolean>((resolve) => {
-  const p = spawn("nats-server", ["--version"], { stdio: "ignore" });
-  p.once("error", () => resolve(false));
-  p.once("exit", (code) => resolve(code === 0));
-});
 const tempDir = tempDirs("dstream-group-");
 const cleanup = cleanupsAfterEach();
 
@@ -197,29 +190,7 @@ describe.skipIf(!nats)("GroupCoordinator on JetStream KV", () => {
   });
 });
 
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** A NATS server of this test's own (JetStream in `dir`), so that it can be stopped and restarted. */
-async function ownNatsServer(dir: string, port: number): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], { stdio: "ignore" });
-  const exited = once(child, "exit");
-  await until(`nats-server on port ${port}`, () => listening(port));
-  return {
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-describe.skipIf(!natsServer)("GroupCoordinator across a NATS restart", () => {
+describe.skipIf(!natsServerInstalled)("GroupCoordinator across a NATS restart", () => {
   it("a member that cannot renew drops its leases locally after leaseMs, without crashing, and takes them again after the restart", async () => {
     const dir = await tempDir();
     const port = await freePort();

@@ -60,6 +60,26 @@ interface Shared {
   key: string;
   refs: number;
   conn: Promise<{ nc: NatsConnection; js: NatsJs; jsm: JetStreamManager }>;
+  reconnects: Reconnects;
+}
+
+/**
+ * Counts the connection's reconnections and tells the readers waiting on it. A consumer may be gone
+ * after one (a restarted 2.9 server keeps no ephemeral consumer), and a pull from a consumer that is
+ * gone gets no answer at all: a reader opened before the reconnection gives up at once instead of
+ * after the request timeout.
+ */
+class Reconnects {
+  count = 0;
+  readonly waiting = new Set<() => void>();
+
+  async follow(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type !== "reconnect") continue;
+      this.count++;
+      for (const wake of [...this.waiting]) wake();
+    }
+  }
 }
 const shared = new Map<string, Shared>();
 
@@ -89,11 +109,13 @@ export class JetStreamClient {
     const key = servers.join(",");
     let entry = shared.get(key);
     if (entry === undefined) {
+      const reconnects = new Reconnects();
       const conn = (async () => {
         const nc = await connect({ servers: [...servers], maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "dstream" });
+        void reconnects.follow(nc).catch(() => undefined);
         return { nc, js: nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }), jsm: await nc.jetstreamManager({ timeout: REQUEST_TIMEOUT_MS }) };
       })();
-      entry = { key, refs: 0, conn };
+      entry = { key, refs: 0, conn, reconnects };
       // An unused failed connection must not surface as an unhandled rejection.
       conn.catch(() => undefined);
       shared.set(key, entry);
@@ -111,6 +133,11 @@ export class JetStreamClient {
       if (shared.get(this.entry.key) === this.entry) shared.delete(this.entry.key);
       throw unavailable(`cannot connect to NATS at ${this.servers.join(", ")} (${what})`, err);
     }
+  }
+
+  /** How often the shared connection has reconnected since it opened. */
+  get reconnections(): number {
+    return this.entry.reconnects.count;
   }
 
   /** Largest payload the server accepts, in bytes. */
@@ -263,8 +290,9 @@ export class JetStreamClient {
   async openReader(stream: string, subject: string, afterSeq: number, idleMs: number): Promise<SubjectReader> {
     const { nc, jsm } = await this.conn(`read ${subject}`);
     try {
+      const reconnectsBefore = this.entry.reconnects.count;
       const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, idleMs));
-      return new SubjectReader(nc, jsm, stream, subject, info.name, info.num_pending);
+      return new SubjectReader(nc, jsm, stream, subject, info.name, info.num_pending, this.entry.reconnects, reconnectsBefore);
     } catch (err) {
       throw unavailable(`cannot read ${subject} from JetStream stream "${stream}" after sequence ${afterSeq}`, err);
     }
@@ -556,6 +584,8 @@ export class SubjectReader {
     readonly subject: string,
     private readonly name: string,
     pending: number,
+    private readonly reconnects: Reconnects,
+    private readonly reconnectsAtOpen: number,
   ) {
     this.pending = pending;
   }
@@ -564,9 +594,11 @@ export class SubjectReader {
    * The next messages, in order, at most `max` of them: those the consumer holds now. `more` is
    * true when `max` came (there may be others), false when the server said it held no more.
    * Undefined when the reader lost its place (a delivery missing, no answer within the request
-   * timeout: on 2.9.10 a pull from a consumer that is gone gets none): close it and open another.
+   * timeout: on 2.9.10 a pull from a consumer that is gone gets none; the connection reconnected
+   * since the reader opened, which may have lost the consumer): close it and open another.
    */
   pull(max: number): Promise<{ messages: RawMessage[]; more: boolean } | undefined> {
+    if (this.reconnects.count !== this.reconnectsAtOpen) this.broken = true;
     if (this.broken) return Promise.resolve(undefined);
     const messages: RawMessage[] = [];
     return new Promise((resolve, reject) => {
@@ -575,12 +607,15 @@ export class SubjectReader {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.reconnects.waiting.delete(lost);
         sub.unsubscribe();
         if (result === undefined) this.broken = true;
         if (err !== undefined) reject(unavailable(`cannot read ${this.subject} from JetStream stream "${this.stream}"`, err));
         else resolve(result);
       };
       const timer = setTimeout(() => finish(undefined), REQUEST_TIMEOUT_MS);
+      const lost = (): void => finish(undefined);
+      this.reconnects.waiting.add(lost);
       const sub = this.nc.subscribe(createInbox(), {
         callback: (err, m) => {
           if (err !== null) return finish(undefined, err);
