@@ -63,6 +63,13 @@ interface Shared {
   reconnects: Reconnects;
 }
 
+/** A request abandoned because the connection reconnected while it waited (see {@link Reconnects.answered}). */
+class ReconnectedError extends Error {
+  constructor() {
+    super("the connection to NATS dropped and reconnected before the answer came (a NATS restart?)");
+  }
+}
+
 /**
  * Counts the connection's reconnections and tells the readers waiting on it. A consumer may be gone
  * after one (a restarted 2.9 server keeps no ephemeral consumer), and a pull from a consumer that is
@@ -79,6 +86,29 @@ class Reconnects {
       this.count++;
       for (const wake of [...this.waiting]) wake();
     }
+  }
+
+  /**
+   * `request`'s answer, or a rejection as soon as the connection reconnects while it is pending: a
+   * request in flight when the connection dropped is never answered, and would otherwise hold its
+   * caller for the whole request timeout. Like a timeout, the rejection leaves it unknown whether
+   * the request took effect; callers treat both alike (retries are idempotent or fenced).
+   */
+  answered<T>(request: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const lost = (): void => reject(new ReconnectedError());
+      this.waiting.add(lost);
+      request.then(
+        (v) => {
+          this.waiting.delete(lost);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.waiting.delete(lost);
+          reject(err);
+        },
+      );
+    });
   }
 }
 const shared = new Map<string, Shared>();
@@ -135,6 +165,11 @@ export class JetStreamClient {
     }
   }
 
+  /** See {@link Reconnects.answered}. */
+  private answered<T>(request: Promise<T>): Promise<T> {
+    return this.entry.reconnects.answered(request);
+  }
+
   /** How often the shared connection has reconnected since it opened. */
   get reconnections(): number {
     return this.entry.reconnects.count;
@@ -150,7 +185,7 @@ export class JetStreamClient {
   async streamState(stream: string): Promise<StreamState> {
     const { jsm } = await this.conn(`stream ${stream}`);
     try {
-      const info = await jsm.streams.info(stream);
+      const info = await this.answered(jsm.streams.info(stream));
       return {
         firstSeq: info.state.first_seq,
         lastSeq: info.state.last_seq,
@@ -158,7 +193,7 @@ export class JetStreamClient {
         subjects: info.config.subjects ?? [],
       };
     } catch (err) {
-      throw unavailable(`cannot read JetStream stream "${stream}" (does it exist? create it first, e.g. with jsm.streams.add)`, err);
+      throw unavailable(`cannot read JetStream stream "${stream}"${err instanceof ReconnectedError ? "" : " (does it exist? create it first, e.g. with jsm.streams.add)"}`, err);
     }
   }
 
@@ -166,7 +201,7 @@ export class JetStreamClient {
   async streamOf(subject: string): Promise<string | undefined> {
     const { jsm } = await this.conn(`stream of ${subject}`);
     try {
-      return await jsm.streams.find(subject);
+      return await this.answered(jsm.streams.find(subject));
     } catch (err) {
       if (/no stream matches subject/i.test(String((err as Error)?.message))) return undefined;
       throw unavailable(`cannot look up the stream of subject "${subject}"`, err);
@@ -185,7 +220,7 @@ export class JetStreamClient {
     const { js, jsm } = await this.conn(`read ${subject}`);
     let name: string | undefined;
     try {
-      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000));
+      const info = await this.answered(jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000)));
       name = info.name;
       const pending = info.num_pending;
       let want = Math.min(pending, maxCount);
@@ -222,7 +257,7 @@ export class JetStreamClient {
     const { jsm } = await this.conn(`count ${subject}`);
     let name: string | undefined;
     try {
-      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000));
+      const info = await this.answered(jsm.consumers.add(stream, readConsumer(subject, afterSeq, 60_000)));
       name = info.name;
       return info.num_pending;
     } catch (err) {
@@ -243,7 +278,7 @@ export class JetStreamClient {
       for (const [k, v] of Object.entries(options.headers)) h.set(k, v);
       opts.headers = h;
     }
-    const ack = await js.publish(subject, data, opts);
+    const ack = await this.answered(js.publish(subject, data, opts));
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -291,7 +326,7 @@ export class JetStreamClient {
     const { nc, jsm } = await this.conn(`read ${subject}`);
     try {
       const reconnectsBefore = this.entry.reconnects.count;
-      const info = await jsm.consumers.add(stream, readConsumer(subject, afterSeq, idleMs));
+      const info = await this.answered(jsm.consumers.add(stream, readConsumer(subject, afterSeq, idleMs)));
       return new SubjectReader(nc, jsm, stream, subject, info.name, info.num_pending, this.entry.reconnects, reconnectsBefore);
     } catch (err) {
       throw unavailable(`cannot read ${subject} from JetStream stream "${stream}" after sequence ${afterSeq}`, err);
@@ -316,13 +351,13 @@ export class JetStreamClient {
    */
   async directGetLast(stream: string, subject: string): Promise<RawMessage | undefined> {
     const { jsm } = await this.conn(`direct get last ${subject}`);
-    return directMessage(() => direct(jsm).getMessage(stream, { last_by_subj: subject }), `cannot read the last message on ${subject} from JetStream stream "${stream}" (was it created with allow_direct?)`);
+    return directMessage(() => this.answered(direct(jsm).getMessage(stream, { last_by_subj: subject })), `cannot read the last message on ${subject} from JetStream stream "${stream}" (was it created with allow_direct?)`);
   }
 
   /** The message with stream sequence `seq`, or undefined when the stream does not hold it (direct get). */
   async directGet(stream: string, seq: number): Promise<RawMessage | undefined> {
     const { jsm } = await this.conn(`direct get ${stream}#${seq}`);
-    return directMessage(() => direct(jsm).getMessage(stream, { seq }), `cannot read sequence ${seq} from JetStream stream "${stream}" (was it created with allow_direct?)`);
+    return directMessage(() => this.answered(direct(jsm).getMessage(stream, { seq })), `cannot read sequence ${seq} from JetStream stream "${stream}" (was it created with allow_direct?)`);
   }
 
   /**
@@ -346,7 +381,7 @@ export class JetStreamClient {
   async purgeSubjectBelow(stream: string, subject: string, keepFromSeq: number): Promise<number> {
     const { jsm } = await this.conn(`purge ${subject}`);
     try {
-      return (await jsm.streams.purge(stream, { filter: subject, seq: keepFromSeq })).purged;
+      return (await this.answered(jsm.streams.purge(stream, { filter: subject, seq: keepFromSeq }))).purged;
     } catch (err) {
       throw unavailable(`cannot purge ${subject} below sequence ${keepFromSeq} in JetStream stream "${stream}"`, err);
     }
@@ -356,7 +391,7 @@ export class JetStreamClient {
   async purgeSubjectKeeping(stream: string, subject: string, keep: number): Promise<number> {
     const { jsm } = await this.conn(`purge ${subject}`);
     try {
-      return (await jsm.streams.purge(stream, { filter: subject, keep })).purged;
+      return (await this.answered(jsm.streams.purge(stream, { filter: subject, keep }))).purged;
     } catch (err) {
       throw unavailable(`cannot purge ${subject} down to its last ${keep} messages in JetStream stream "${stream}"`, err);
     }
@@ -378,7 +413,7 @@ export class JetStreamClient {
     const inflight = new Set<Promise<void>>();
     for (const m of messages) {
       if (failure !== undefined) break;
-      const sent = js.publish(subject, m.data, m.msgId === undefined ? {} : { msgID: m.msgId }).then(
+      const sent = this.answered(js.publish(subject, m.data, m.msgId === undefined ? {} : { msgID: m.msgId })).then(
         (ack) => void (ack.duplicate ? counts.duplicates++ : counts.stored++),
         (err: unknown) => void (failure ??= err),
       );
@@ -405,7 +440,7 @@ export class JetStreamClient {
       const js = nc.jetstream({ timeout });
       const jsm = await nc.jetstreamManager({ timeout });
       const kv = await js.views.kv(name, { history: 1, timeout });
-      return new KvBucket(name, kv, jsm);
+      return new KvBucket(name, kv, jsm, this.entry.reconnects);
     } catch (err) {
       throw unavailable(`cannot open or create the JetStream KV bucket "${name}"`, err);
     }
@@ -429,7 +464,7 @@ export class JetStreamClient {
     try {
       const jsm = await nc.jetstreamManager({ timeout: REQUEST_TIMEOUT_MS });
       const kv = await nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }).views.kv(name, { bindOnly: true, allow_direct: info.config.allow_direct === true });
-      return new KvBucket(name, kv, jsm);
+      return new KvBucket(name, kv, jsm, this.entry.reconnects);
     } catch (err) {
       throw unavailable(`cannot open the JetStream KV bucket "${name}"`, err);
     }
@@ -447,7 +482,7 @@ export class JetStreamClient {
   async subjectCounts(stream: string, filter: string): Promise<Map<string, number>> {
     const { jsm } = await this.conn(`subjects of ${stream}`);
     try {
-      const info = await jsm.streams.info(stream, { subjects_filter: filter });
+      const info = await this.answered(jsm.streams.info(stream, { subjects_filter: filter }));
       return new Map(Object.entries(info.state.subjects ?? {}));
     } catch (err) {
       throw unavailable(`cannot list the subjects ${filter} of JetStream stream "${stream}"`, err);
@@ -457,7 +492,7 @@ export class JetStreamClient {
   private async streamInfoIfExists(name: string): Promise<StreamInfo | undefined> {
     const { jsm } = await this.conn(`stream ${name}`);
     try {
-      return await jsm.streams.info(name);
+      return await this.answered(jsm.streams.info(name));
     } catch (err) {
       if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === STREAM_NOT_FOUND || /stream not found/i.test(String((err as Error)?.message))) return undefined;
       throw unavailable(`cannot read JetStream stream "${name}"`, err);
@@ -675,6 +710,7 @@ export class KvBucket {
     readonly name: string,
     private readonly kv: KV,
     private readonly jsm: JetStreamManager,
+    private readonly reconnects: Reconnects,
   ) {}
 
   private fail(what: string, err: unknown): StreamingError {
@@ -685,7 +721,7 @@ export class KvBucket {
   async get(key: string): Promise<KvEntry | undefined> {
     let e;
     try {
-      e = await this.kv.get(key);
+      e = await this.reconnects.answered(this.kv.get(key));
     } catch (err) {
       throw this.fail(`read ${key}`, err);
     }
@@ -696,7 +732,7 @@ export class KvBucket {
   /** Writes the key unconditionally; returns the new revision. */
   async put(key: string, value: Uint8Array): Promise<number> {
     try {
-      return await this.kv.put(key, value);
+      return await this.reconnects.answered(this.kv.put(key, value));
     } catch (err) {
       throw this.fail(`write ${key}`, err);
     }
@@ -705,7 +741,7 @@ export class KvBucket {
   /** Writes the key if it is absent (or deleted); the new revision, or undefined when it exists. */
   async create(key: string, value: Uint8Array): Promise<number | undefined> {
     try {
-      return await this.kv.create(key, value);
+      return await this.reconnects.answered(this.kv.create(key, value));
     } catch (err) {
       if (casFailed(err)) return undefined;
       throw this.fail(`create ${key}`, err);
@@ -715,7 +751,7 @@ export class KvBucket {
   /** Writes the key if its revision is still `revision`; the new revision, or undefined when not. */
   async update(key: string, value: Uint8Array, revision: number): Promise<number | undefined> {
     try {
-      return await this.kv.update(key, value, revision);
+      return await this.reconnects.answered(this.kv.update(key, value, revision));
     } catch (err) {
       if (casFailed(err)) return undefined;
       throw this.fail(`update ${key}`, err);
@@ -728,7 +764,7 @@ export class KvBucket {
    */
   async delete(key: string, revision?: number): Promise<boolean> {
     try {
-      await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
+      await this.reconnects.answered(this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision }));
       return true;
     } catch (err) {
       if (casFailed(err)) return false;
@@ -747,7 +783,7 @@ export class KvBucket {
     const base = `$KV.${this.name}.`;
     let subjects: Record<string, number> | undefined;
     try {
-      subjects = (await this.jsm.streams.info(`KV_${this.name}`, { subjects_filter: `${base}${prefix}>` })).state.subjects;
+      subjects = (await this.reconnects.answered(this.jsm.streams.info(`KV_${this.name}`, { subjects_filter: `${base}${prefix}>` }))).state.subjects;
     } catch (err) {
       throw this.fail(`list${prefix === "" ? "" : ` ${prefix}*`}`, err);
     }
