@@ -92,6 +92,18 @@ export async function decodeChunked(client: JetStreamClient, stream: string, chu
   return decodeValue(what, whole);
 }
 
+/**
+ * The lowest stream sequence `message` occupies: its own, or that of a chunk it names (chunks are
+ * published before the message that names them). Malformed chunk references are left to
+ * {@link decodeChunked}, which reports them.
+ */
+export function lowestSeq(message: { seq: number; data: Uint8Array; headers: Record<string, string> | undefined }, what: string): number {
+  if (message.headers?.[CHUNKED_HEADER] === undefined) return message.seq;
+  const chunks = (decodeValue(what, message.data) as { chunks?: unknown } | undefined)?.chunks;
+  if (!Array.isArray(chunks)) return message.seq;
+  return Math.min(message.seq, ...chunks.filter((s): s is number => Number.isSafeInteger(s)));
+}
+
 function corrupt(what: string, why: string): StorageError {
   return new StorageError(
     ErrorCodes.STORAGE_CORRUPT,

@@ -125,11 +125,19 @@ export interface ShuffleExchange {
   publish(exchangeId: string, p: number, time: Time, parts: readonly (readonly unknown[])[]): Promise<void>;
   /**
    * Waits until all sources 0..P-1 have published for (exchangeId, q, time), then returns their
-   * records concatenated in source order. Rejects with the signal's reason when aborted. While
-   * it waits, every few seconds, `stalled` gets the sources still missing; it may throw to end the
-   * wait (their parts can no longer come).
+   * records concatenated in source order, and the lowest stream sequence their messages (chunks
+   * included) occupy. Rejects with the signal's reason when aborted. While it waits, every few
+   * seconds, `stalled` gets the sources still missing; it may throw to end the wait (their parts
+   * can no longer come).
    */
-  collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<unknown[]>;
+  collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<{ records: unknown[]; fromSeq: number }>;
+  /**
+   * Removes target q's parts of exchange `exchangeId` (and their chunks) with a stream sequence
+   * below `seq`; returns how many messages went. Every source publishes its batches' parts in
+   * batch order, so the parts of batch t and later all lie at or above the lowest sequence that
+   * batch t's collect returned.
+   */
+  purgeBelow(exchangeId: string, q: number, seq: number): Promise<number>;
 }
 
 /** What operators read of the group while a batch runs. */

@@ -36,12 +36,12 @@ describe.skipIf(!nats)("shuffleExchange on JetStream", () => {
     // Published out of order: the result does not depend on it.
     for (const p of [2, 0, 1]) await exchange.publish("op-7", p, 5000, parts(p, counts[p]!));
     const expected = (q: number) => [0, 1, 2].flatMap((p) => parts(p, counts[p]!)[q]!);
-    for (const q of [0, 1, 2]) expect(await exchange.collect("op-7", q, 5000)).toEqual(expected(q));
-    expect(await exchange.collect("op-7", 1, 5000)).toEqual([]);
+    for (const q of [0, 1, 2]) expect((await exchange.collect("op-7", q, 5000)).records).toEqual(expected(q));
+    expect((await exchange.collect("op-7", 1, 5000)).records).toEqual([]);
     const before = (await client.streamState(stream)).lastSeq;
     await exchange.publish("op-7", 1, 5000, parts(1, counts[1]!));
     expect((await client.streamState(stream)).lastSeq).toBe(before);
-    expect(await exchange.collect("op-7", 2, 5000)).toEqual(expected(2));
+    expect((await exchange.collect("op-7", 2, 5000)).records).toEqual(expected(2));
     // Another batch time and another exchange id are separate.
     await expect(exchange.collect("op-7", 0, 6000, AbortSignal.timeout(50))).rejects.toMatchObject({ name: "TimeoutError" });
     await expect(exchange.collect("op-8", 0, 5000, AbortSignal.timeout(50))).rejects.toMatchObject({ name: "TimeoutError" });
@@ -58,7 +58,7 @@ describe.skipIf(!nats)("shuffleExchange on JetStream", () => {
     await until(() => polls.mock.calls.filter(([, subject]) => subject.endsWith(".late.0.1000.1")).length >= 4);
     expect(settled).toBe(false);
     await exchange.publish("late", 1, 1000, [[["b"]], []]);
-    expect(await waiting).toEqual([["a"], ["b"]]);
+    expect((await waiting).records).toEqual([["a"], ["b"]]);
 
     // Every backoff timer (2..50 ms) the collector starts is fired or cleared once it rejects.
     const realSet = globalThis.setTimeout;
@@ -99,8 +99,8 @@ describe.skipIf(!nats)("shuffleExchange on JetStream", () => {
     const big = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: i }));
     await exchange.publish("a.b c", 0, 1000, [big, []]);
     await exchange.publish("a.b c", 1, 1000, [[{ key: "last" }], big]);
-    expect(await exchange.collect("a.b c", 0, 1000)).toEqual([...big, { key: "last" }]);
-    expect(await exchange.collect("a.b c", 1, 1000)).toEqual(big);
+    expect((await exchange.collect("a.b c", 0, 1000)).records).toEqual([...big, { key: "last" }]);
+    expect((await exchange.collect("a.b c", 1, 1000)).records).toEqual(big);
     const token = subjectToken("a.b c", "test");
     expect(token).toMatch(/^~[A-Za-z0-9_-]+$/);
     expect((await client.readAll(stream, `dstream.group.${group}.shufc.${token}.0.1000.0`)).length).toBeGreaterThan(10);
@@ -108,6 +108,31 @@ describe.skipIf(!nats)("shuffleExchange on JetStream", () => {
     const before = (await client.streamState(stream)).lastSeq;
     await exchange.publish("a.b c", 0, 1000, [big, []]);
     expect((await client.streamState(stream)).lastSeq).toBe(before);
+  });
+
+  it("purgeBelow a collect's lowest sequence removes target q's earlier batches (chunks too), and nothing of later batches or other targets", async () => {
+    const { exchange, client, stream, group } = await setup({ partitions: 2, maxMessageBytes: 256 });
+    const big = Array.from({ length: 60 }, (_, i) => `record-${i}`);
+    // Sources publish batch by batch, each its parts for both targets; source 1 runs a batch behind.
+    for (const t of [1000, 2000, 3000, 4000]) {
+      await exchange.publish("x", 0, t, [big, [`0@${t}`]]);
+      if (t > 1000) await exchange.publish("x", 1, t - 1000, [[`1@${t - 1000}`], big]);
+    }
+    await exchange.publish("x", 1, 4000, [[`1@4000`], big]);
+    const third = await exchange.collect("x", 0, 3000);
+    expect(third.records).toEqual([...big, "1@3000"]);
+    const removed = await exchange.purgeBelow("x", 0, third.fromSeq);
+    expect(removed).toBeGreaterThan(4); // two batches of target 0: parts and chunks
+    // Target 0's batches 3000 and 4000 are whole; 1000 and 2000 are gone.
+    expect((await exchange.collect("x", 0, 3000)).records).toEqual([...big, "1@3000"]);
+    expect((await exchange.collect("x", 0, 4000)).records).toEqual([...big, "1@4000"]);
+    for (const t of [1000, 2000]) await expect(exchange.collect("x", 0, t, AbortSignal.timeout(100))).rejects.toMatchObject({ name: "TimeoutError" });
+    // The server reads a purge bound of 1 as "everything": below sequence 1 there is nothing to remove.
+    expect(await exchange.purgeBelow("x", 1, 1)).toBe(0);
+    // Target 1 keeps every batch.
+    for (const t of [1000, 2000, 3000, 4000]) expect((await exchange.collect("x", 1, t)).records).toEqual([`0@${t}`, ...big]);
+    expect((await client.readAll(stream, `dstream.group.${group}.shufc.x.0.2000.0`)).length).toBe(0);
+    expect((await client.readAll(stream, `dstream.group.${group}.shufc.x.1.2000.1`)).length).toBeGreaterThan(0);
   });
 
   it("wrong arguments are refused", async () => {
@@ -136,7 +161,7 @@ describe.skipIf(!nats)("shuffleExchange on JetStream", () => {
         await Promise.all(inputs.map((parts, p) => exchange.publish("bench", p, t, parts)));
         publishMs += performance.now() - before;
         const got = await Promise.all(Array.from({ length: P }, (_, q) => exchange.collect("bench", q, t)));
-        total += got.reduce((n, g) => n + g.length, 0);
+        total += got.reduce((n, g) => n + g.records.length, 0);
       }
       const seconds = (performance.now() - start) / 1000;
       expect(total).toBe(batches * P * P * perPart);

@@ -4,8 +4,9 @@
  * `dstream.group.<name>.shuf.<exchangeId>.<q>.<t>.<p>` in the stream `DSTREAM_GROUP_<name>_SHUF`
  * (chunks of a large part on `…shufc.<exchangeId>.<q>.<t>.<p>`). An empty part is published too,
  * so the collector of q knows p is done. Msg-Id `${exchangeId}:${p}:${q}:${t}` makes a batch re-run
- * harmless; the stream's duplicate window (10 min) covers a recovery, and max_age (24 h by
- * default) removes old batches without any cleanup of ours.
+ * harmless; the stream's duplicate window (10 min) covers a recovery. The collector of q removes
+ * q's parts of batches it no longer needs (`purgeBelow`, after its partition's snapshots); max_age
+ * (24 h by default) removes whatever nobody purged (a group stopped for good).
  *
  * The collector of (q, t) polls the last message of each source subject not yet seen (direct get,
  * no consumer), backing off from 2 ms to 50 ms while nothing new arrives.
@@ -13,7 +14,7 @@
 import type { JetStreamClient } from "../sources/jetstream/jetstream-client.js";
 import type { Time } from "../time.js";
 import { ErrorCodes, StorageError } from "../../errors.js";
-import { decodeChunked, encodeChunked, messageLimit } from "./chunks.js";
+import { decodeChunked, encodeChunked, lowestSeq, messageLimit } from "./chunks.js";
 import type { ShuffleExchange } from "./contracts.js";
 import { checkGroupOptions } from "./partition-log.js";
 
@@ -94,11 +95,12 @@ class JetStreamShuffleExchange implements ShuffleExchange {
     );
   }
 
-  async collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<unknown[]> {
+  async collect(exchangeId: string, q: number, time: Time, signal?: AbortSignal, stalled?: (missing: number[]) => Promise<void>): Promise<{ records: unknown[]; fromSeq: number }> {
     const id = subjectToken(exchangeId, "collect");
     this.check(q, time, "collect", "q");
     signal?.throwIfAborted();
     const parts: (unknown[] | undefined)[] = new Array(this.partitions).fill(undefined);
+    let fromSeq = Number.MAX_SAFE_INTEGER;
     let delay = FIRST_POLL_MS;
     let lastCheck = Date.now();
     for (;;) {
@@ -112,12 +114,13 @@ class JetStreamShuffleExchange implements ShuffleExchange {
             const part = await decodeChunked(this.client, this.stream, this.subject("shufc", id, q, time, p), m, what);
             if (!Array.isArray(part)) throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${what} is not a list of records; something other than dstream published on ${m.subject}`, { key: m.subject });
             parts[p] = part;
+            fromSeq = Math.min(fromSeq, lowestSeq(m, what));
             return true;
           }),
         ),
         signal,
       );
-      if (parts.every((part) => part !== undefined)) return (parts as unknown[][]).flat(1);
+      if (parts.every((part) => part !== undefined)) return { records: (parts as unknown[][]).flat(1), fromSeq };
       if (stalled !== undefined && Date.now() - lastCheck >= STALL_CHECK_MS) {
         lastCheck = Date.now();
         await stalled([...parts.keys()].filter((p) => parts[p] === undefined));
@@ -125,6 +128,14 @@ class JetStreamShuffleExchange implements ShuffleExchange {
       delay = found.some(Boolean) ? FIRST_POLL_MS : Math.min(MAX_POLL_MS, delay * 2);
       await sleep(delay, signal);
     }
+  }
+
+  async purgeBelow(exchangeId: string, q: number, seq: number): Promise<number> {
+    const id = subjectToken(exchangeId, "purgeBelow");
+    this.check(q, 0, "purgeBelow", "q");
+    let purged = 0;
+    for (const kind of ["shuf", "shufc"] as const) purged += await this.client.purgeSubjectBelow(this.stream, `dstream.group.${this.group}.${kind}.${id}.${q}.>`, seq);
+    return purged;
   }
 
   private check(partition: number, time: Time, method: string, name: string): void {

@@ -51,7 +51,8 @@ function wordCount(s: TestStream, options: { group?: string; dir?: string; clock
   const ssc = new StreamingContext({
     batchDuration: 1000,
     clock,
-    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500 } }),
+    // A snapshot after every commit: each one removes the shuffle parts no later window reads.
+    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500, snapshotInterval: 1 } }),
   });
   const run: WordCountRun = { ssc, clock, counts: new Map(), totals: new Map(), lines: new Map(), completed: [] };
   const input: DStream<JetStreamMessage<string>> = ssc.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS, maxRatePerPartition: options.maxRate ?? 4 });
@@ -87,7 +88,8 @@ function windowedCount(s: TestStream, options: { group?: string; dir?: string; c
   const ssc = new StreamingContext({
     batchDuration: 1000,
     clock: options.clock,
-    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500 } }),
+    // A snapshot after every commit: each one removes the shuffle parts no later window reads.
+    ...(options.group === undefined ? { checkpointDir: options.dir } : { group: { name: options.group, servers: NATS_URL, leaseMs: 1500, snapshotInterval: 1 } }),
   });
   const windows = new Map<number, [string, number][]>();
   const completed: number[] = [];
@@ -125,6 +127,26 @@ describe.skipIf(!nats)("a group of one member", () => {
     // Windows at 3000 and 4000 reach back over the restart into batches the first member ran.
     for (const t of [3000, 4000, 5000]) expect(second.windows.get(t), `window ending ${t}`).toEqual(alone.windows.get(t));
     expect(alone.windows.get(3000)?.length).toBeGreaterThan(0);
+  });
+
+  it("removes the shuffle parts no window reaches back to any more, and keeps those it does", async () => {
+    const s = await stream();
+    await publishLines(s, LINES);
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const run = windowedCount(s, { group, clock: new ManualClock(0) });
+    await run.ssc.start();
+    await runThrough(run, 8000);
+    const client = JetStreamClient.open([NATS_URL]);
+    cleanup(() => client.release());
+    // dstream.group.<g>.shuf.<exchange>.<q>.<t>.<p>
+    const subjects = await client.subjectCounts(`DSTREAM_GROUP_${group}_SHUF`, `dstream.group.${group}.shuf.>`);
+    const times = new Set([...subjects.keys()].map((subject) => Number(subject.split(".")[6])));
+    // Batches 1000 and 2000 are gone; the 3 s windows of batches 7000 and 8000 and the next one still read 6000 on.
+    expect(Math.min(...times), [...times].join()).toBeGreaterThan(2000);
+    for (const t of [6000, 7000, 8000]) expect(times.has(t), `batch ${t} kept: ${[...times].join()}`).toBe(true);
+    // Every (target, source) part of a batch kept is there whole.
+    expect([...subjects.keys()].filter((subject) => subject.split(".")[6] === "6000")).toHaveLength(PARTITIONS * PARTITIONS);
   });
 
   it("computes what the job computes alone: per-batch counts, running totals and count() over every partition", async () => {

@@ -50,6 +50,8 @@ interface Held {
   positions: Record<number, number>;
   /** Commits since the partition's last snapshot. */
   sinceSnapshot: number;
+  /** Per exchange id, per batch time collected for this partition: the lowest stream sequence of its parts. */
+  partSeqs: Map<string, Map<Time, number>>;
 }
 
 /** The key under which a snapshot keeps the inputs' positions (operator ids never start with $). */
@@ -284,7 +286,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     }
     const fresh = snapshot === undefined && !history.entries.some((e) => e.kind === "commit");
     for (const op of this.operators) op.restorePartition(p, snapshot?.states[op.operatorId], deltas.get(op.operatorId) ?? [], fresh);
-    this.held.set(p, { committed, pending, positions, sinceSnapshot });
+    this.held.set(p, { committed, pending, positions, sinceSnapshot, partSeqs: new Map() });
   }
 
   /** Forgets partition p: its state, its shuffled records, its log fence. */
@@ -406,8 +408,8 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
    * partition has committed the batch already, its part was published and is gone (the shuffle
    * stream's max age): waiting would hang forever, so the batch fails with a clear error.
    */
-  private collect(x: ExchangeDStream<unknown>, q: number, time: Time, signal: AbortSignal): Promise<unknown[]> {
-    return this.exchange.collect(x.exchangeId, q, time, signal, async (missing) => {
+  private async collect(x: ExchangeDStream<unknown>, q: number, time: Time, signal: AbortSignal): Promise<unknown[]> {
+    const { records, fromSeq } = await this.exchange.collect(x.exchangeId, q, time, signal, async (missing) => {
       for (const p of missing) {
         const last = await this.log.lastEntry(p);
         if (last !== undefined && (last.time > time || (last.time === time && last.kind === "commit"))) {
@@ -418,6 +420,13 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
         }
       }
     });
+    const h = this.held.get(q);
+    if (h !== undefined) {
+      let seqs = h.partSeqs.get(x.exchangeId);
+      if (seqs === undefined) h.partSeqs.set(x.exchangeId, (seqs = new Map()));
+      seqs.set(time, fromSeq);
+    }
+    return records;
   }
 
   /** Appends to p's log; a stale view of p becomes Fenced. */
@@ -437,12 +446,47 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     try {
       await this.log.snapshot(p, time, states);
       h.sinceSnapshot = 0;
+      await this.purgeShuffles(p, h, time);
     } catch (err) {
       if (StreamingError.is(err, ErrorCodes.GROUP_FENCED)) {
         this.drop(p);
         return;
       }
       console.warn(`dstream group ${this.options.name}: snapshot of partition ${p} at ${time} failed (retried after the next commit): ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  /**
+   * After p committed `time`: removes p's shuffle parts of the batches no later batch of p reads
+   * (the next batch reads back its exchanges' remember span, for windows; one more batch is kept).
+   * Every source publishes its parts in batch order (a source runs batch t + 1 only after it
+   * committed t), so the parts of the oldest batch kept and of every later one lie at or above the
+   * lowest sequence collected for the batches kept; p's holder is the only reader of p's parts, and
+   * a holder taking p over later starts after this commit. Skipped for an exchange while a batch
+   * kept was not collected by this member (it took p over recently); a failure is only reported:
+   * the stream's max age is the backstop.
+   */
+  private async purgeShuffles(p: number, h: Held, time: Time): Promise<void> {
+    for (const x of this.exchanges) {
+      const seqs = h.partSeqs.get(x.exchangeId);
+      if (seqs === undefined) continue;
+      const slide = x.slideDuration;
+      const keepFrom = time - (x.rememberDuration ?? slide) + slide;
+      for (const t of [...seqs.keys()]) if (t < keepFrom) seqs.delete(t);
+      let below = Infinity;
+      let known = true;
+      for (let t = keepFrom; t <= time; t += slide) {
+        if (!x.isTimeValid(t)) continue;
+        const seq = seqs.get(t);
+        if (seq === undefined) known = false;
+        else below = Math.min(below, seq);
+      }
+      if (!known || below === Infinity) continue;
+      try {
+        await this.exchange.purgeBelow(x.exchangeId, p, below);
+      } catch (err) {
+        console.warn(`dstream group ${this.options.name}: removing partition ${p}'s shuffle parts before batch ${keepFrom} (exchange ${x.exchangeId}) failed; the stream's max age removes them later: ${(err as Error)?.message ?? String(err)}`);
+      }
     }
   }
 

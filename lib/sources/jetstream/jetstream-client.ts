@@ -379,6 +379,9 @@ export class JetStreamClient {
    * subject); returns how many were removed.
    */
   async purgeSubjectBelow(stream: string, subject: string, keepFromSeq: number): Promise<number> {
+    // The server reads a purge's `seq` of 1 (or 0) as "no bound" and removes every message on the
+    // subject; below sequence 1 there is nothing to remove.
+    if (keepFromSeq <= 1) return 0;
     const { jsm } = await this.conn(`purge ${subject}`);
     try {
       return (await this.answered(jsm.streams.purge(stream, { filter: subject, seq: keepFromSeq }))).purged;
