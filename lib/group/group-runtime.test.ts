@@ -273,5 +273,6 @@ describe.skipIf(!nats)("a group of one member", () => {
     await refuse((ssc) => ssc.queueStream([["a"]]).print(), /QueueInputDStream .*jetStream/);
     await refuse((ssc) => lines(ssc).reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 3000, 1000).print(), /ReducedWindowedDStream/);
     await refuse((ssc) => lines(ssc).window(3000, 1000).print(), /window .* before any shuffle/);
+    await refuse((ssc) => lines(ssc).repartition(PARTITIONS).print(), /repartition .* would be lost/);
   });
 });

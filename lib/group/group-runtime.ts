@@ -19,7 +19,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { ErrorCodes, StreamingError } from "../../errors.js";
-import { ExchangeDStream, isPartitionedStateOperator, type PartitionedStateOperator } from "../dstream/internal.js";
+import { ExchangeDStream, RepartitionedDStream, isPartitionedStateOperator, type PartitionedStateOperator } from "../dstream/internal.js";
 import type { TimerHandle } from "../clock.js";
 import type { BatchPlan } from "../scheduler/batch-log.js";
 import { BATCH_TIMER_PRIORITY, executeBatch, reportBatchCompleted } from "../scheduler/job-scheduler.js";
@@ -514,6 +514,14 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       }
     }
     this.operators = graph.stateOperators as unknown as (PartitionedStateOperator & { operatorId: string })[];
+    // Partition j of every RDD is group partition j mod P: a repartition moves records into
+    // partitions this member may not run, where no sink writes them and no shuffle sends them.
+    const repartitioned = graph.streamsInOrder.find((s) => s instanceof RepartitionedDStream);
+    if (repartitioned !== undefined) {
+      throw unsupported(
+        `${where}: repartition (${repartitioned.operatorId}) moves records between partitions, and in a group partition p of every batch is group partition p (the member holding p runs, writes and shuffles only its partitions): records moved to another partition would be lost. Remove the repartition; keyed operators already spread keys over the group's partitions`,
+      );
+    }
     this.exchanges = graph.streamsInOrder.filter((s): s is ExchangeDStream<unknown> => s instanceof ExchangeDStream);
   }
 
