@@ -124,6 +124,28 @@ export class InternalMapWithStateDStream<K, V, S, M> extends DStream<MapWithStat
     return { mapped, snapshot };
   }
 
+  /**
+   * Called every batch after `compute` (whether or not the batch is on this stream's grid): an
+   * initial state not put in yet goes in now, as updated at this operator's first batch (what
+   * `compute` would give it), so that this batch's commit holds it. Otherwise batches committed
+   * before the operator's first batch (a slide longer than the batch) committed no state, and a
+   * restart (or a group member taking the partition over) restored an empty state: the initial
+   * state was lost.
+   */
+  onBatch(time: Time): void {
+    const zero = this.zeroTime ?? 0;
+    const slide = this.slideDuration;
+    const first = time + ((slide - ((((time - zero) % slide) + slide) % slide)) % slide);
+    const group = this.ssc.groupRuntime;
+    if (group !== undefined) {
+      for (const p of group.active) if (this.freshParts.delete(p)) this.seed(this.partStates.of(p), (k) => hashKey(k) % group.partitions === p, first);
+      return;
+    }
+    if (this.pendingInitial === undefined) return;
+    this.seed(this.state, () => true, first);
+    this.pendingInitial = undefined;
+  }
+
   takeDelta(): KeyedDelta<K, TimedState<S>> | undefined {
     return this.state.takeDelta();
   }

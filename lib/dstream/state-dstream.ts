@@ -113,6 +113,17 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> implements Partitione
     this.pendingInitial = undefined;
   }
 
+  /**
+   * Called every batch after `compute` (whether or not the batch is on this stream's grid): an
+   * initial state not put in yet goes in now, so that this batch's commit holds it. Otherwise
+   * batches committed before the operator's first batch (a slide longer than the batch) committed
+   * no state, and a restart restored an empty one: the initial state was lost. (In a group a
+   * partition's initial keys go in when it is restored fresh.)
+   */
+  onBatch(): void {
+    if (this.ssc.groupRuntime === undefined) this.applyInitial();
+  }
+
   takeDelta(): KeyedDelta<K, S> | undefined {
     return this.state.takeDelta();
   }

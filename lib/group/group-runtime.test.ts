@@ -9,7 +9,7 @@ import { NATS_URL, testStream, uniqueName, type TestStream } from "../test-suppo
 import { serviceAvailable } from "../test-support/services.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 import { removeGroup } from "../test-support/group-fixture.js";
-import type { DStream } from "../dstream/internal.js";
+import { StateSpec, type DStream } from "../dstream/internal.js";
 import type { JetStreamMessage } from "../sources/jetstream/jetstream-options.js";
 import { JetStreamClient } from "../sources/jetstream/jetstream-client.js";
 
@@ -201,6 +201,49 @@ describe.skipIf(!nats)("a group of one member", () => {
     const perBatch = new Map<string, number>();
     for (const run of [first, second]) for (const pairs of run.counts.values()) for (const [w, n] of pairs) perBatch.set(w, (perBatch.get(w) ?? 0) + n);
     expect(sorted([...perBatch])).toEqual(sorted([...expected]));
+  });
+
+  it("mapWithState's initial state survives a restart after a batch committed before the operator's first batch", async () => {
+    const s = await stream();
+    for (let p = 0; p < PARTITIONS; p++) await s.publish(p, "a");
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const states: [string, number][][] = [];
+    const member = (clock: ManualClock): WordCountRun => {
+      const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+      const run: WordCountRun = { ssc, clock, counts: new Map(), totals: new Map(), lines: new Map(), completed: [] };
+      ssc.addStreamingListener({ onBatchCompleted: (e) => void run.completed.push(e.batchInfo.batchTime) });
+      // The state operator slides every 2 s: batch 1000 commits before its first batch.
+      ssc
+        .jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: PARTITIONS })
+        .map((m): [string, number] => [m.value, 1])
+        .reduceByKey((a, b) => a + b)
+        .window(2000, 2000)
+        .mapWithState(
+          StateSpec.function<string, number, number, never>((_k, v, st) => {
+            st.update((st.getOption() ?? 0) + (v ?? 0));
+            return undefined;
+          }).initialState([["a", 100], ["b", 200]]),
+        )
+        .stateSnapshots()
+        .foreachRDD((rdd) => void states.push(sorted(rdd.collect())));
+      cleanup(() => ssc.stop().catch(() => undefined));
+      return run;
+    };
+    const first = member(new ManualClock(0));
+    await first.ssc.start();
+    await runThrough(first, 1000);
+    await first.ssc.stop();
+    const second = member(new ManualClock(1000));
+    await second.ssc.start();
+    await runThrough(second, 2000);
+    // Before: batch 1000's commits held no state, the restart restored none, and [["a", 3]] came out.
+    expect(states).toEqual([
+      [
+        ["a", 103],
+        ["b", 200],
+      ],
+    ]);
   });
 
   it("fails with SOURCE_OFFSET_LOST, not a hang, when shuffle data a batch needs is gone", async () => {
