@@ -30,6 +30,7 @@ import { checkCompatible, type GraphFingerprint } from "../../recovery/fingerpri
 import { JetStreamClient, type KvBucket, type KvEntry } from "../sources/jetstream/jetstream-client.js";
 import { decodeValue, encodeValue } from "../../storage/codec.js";
 import type { GroupCoordinator, GroupMeta, MemberInfo, OwnershipChange } from "./contracts.js";
+import { partitionLogStream } from "./partition-log.js";
 
 /** Options of {@link joinGroup}. */
 export interface JoinGroupOptions {
@@ -187,7 +188,7 @@ export async function joinGroup(options: JoinGroupOptions): Promise<KvGroupCoord
   const client = JetStreamClient.open(options.servers);
   try {
     const bucket = await client.kvBucket(groupBucketName(group), { timeoutMs: Math.max(leaseMs, 2_000) });
-    const meta = await agreeOnMeta(bucket, group, p);
+    const meta = await agreeOnMeta(client, bucket, group, p);
     const member = new KvGroupCoordinator(client, bucket, group, memberId, leaseMs, meta);
     // A failed first round: take back the heartbeat (and any lease) it may have written.
     await member.start().catch(async (err: unknown) => {
@@ -202,10 +203,11 @@ export async function joinGroup(options: JoinGroupOptions): Promise<KvGroupCoord
 }
 
 /** The stored meta (writing `proposed` when there is none); CHECKPOINT_MISMATCH when they differ. */
-async function agreeOnMeta(bucket: KvBucket, group: string, proposed: GroupMeta): Promise<GroupMeta> {
+async function agreeOnMeta(client: JetStreamClient, bucket: KvBucket, group: string, proposed: GroupMeta): Promise<GroupMeta> {
   for (;;) {
     const entry = await bucket.get(GROUP_META_KEY);
     if (entry === undefined) {
+      await refuseLeftoverLog(client, group);
       if ((await bucket.create(GROUP_META_KEY, encodeValue(proposed))) !== undefined) return proposed;
       continue; // another member created it first: compare with theirs
     }
@@ -218,7 +220,7 @@ async function agreeOnMeta(bucket: KvBucket, group: string, proposed: GroupMeta)
       throw new StreamingError(
         ErrorCodes.CHECKPOINT_MISMATCH,
         `Group ${group} was started with other settings than this member's:\n${differs.map((d) => `  - ${d}`).join("\n")}\n` +
-          `Every member of a group must run the same job; run this one under another group name, or stop every member and delete the group's KV bucket ${groupBucketName(group)} to start over.`,
+          `Every member of a group must run the same job; run this one under another group name, or stop every member and delete the group to start over: its KV bucket ${groupBucketName(group)} and streams ${partitionLogStream(group)}, DSTREAM_GROUP_${group}_SHUF and DSTREAM_GROUP_${group}_RECV.`,
       );
     }
     checkCompatible(
@@ -229,6 +231,24 @@ async function agreeOnMeta(bucket: KvBucket, group: string, proposed: GroupMeta)
     );
     return stored;
   }
+}
+
+/**
+ * A group without meta (a new group, or one whose KV bucket was deleted to start over) must have
+ * no partition log yet: a member would go on from what it holds (commits, state, input positions)
+ * of an earlier run, perhaps with other partitions or another job. CHECKPOINT_MISMATCH, nothing
+ * written, when the log stream holds entries.
+ */
+async function refuseLeftoverLog(client: JetStreamClient, group: string): Promise<void> {
+  const stream = partitionLogStream(group);
+  if (!(await client.streamExists(stream))) return;
+  const { firstSeq, lastSeq } = await client.streamState(stream);
+  if (lastSeq < firstSeq) return;
+  throw new StreamingError(
+    ErrorCodes.CHECKPOINT_MISMATCH,
+    `Group ${group} has no meta in its KV bucket ${groupBucketName(group)} (deleted?), but its partition log, stream ${stream}, holds an earlier run's commits and state: ` +
+      `a new group would go on from them, with partitions and a job that may differ. To start over, delete the group's streams ${stream}, DSTREAM_GROUP_${group}_SHUF and DSTREAM_GROUP_${group}_RECV as well (or run under another group name).`,
+  );
 }
 
 /** A member of a group: the {@link GroupCoordinator} over a JetStream KV bucket. */

@@ -246,6 +246,40 @@ describe.skipIf(!nats)("a group of one member", () => {
     ]);
   });
 
+  it("refuses to start a group over on an earlier run's log (KV bucket deleted, streams kept): it would go on from that log's state", async () => {
+    const s = await stream();
+    await publishLines(s, LINES);
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const first = wordCount(s, { group });
+    await first.ssc.start();
+    await runThrough(first, 2000);
+    await first.ssc.stop();
+    // Other partitions: refused, and told to delete the whole group to start over.
+    const other = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+    cleanup(() => other.stop().catch(() => undefined));
+    other.jetStream<string>({ servers: NATS_URL, stream: s.stream, subject: s.subject, partitions: 2 }).map((m): [string, number] => [m.value, 1]).updateStateByKey((vs: number[], t: number | undefined) => vs.length + (t ?? 0)).print();
+    const mismatch = await other.start().then(() => undefined, (e: unknown) => e);
+    expect(StreamingError.is(mismatch, ErrorCodes.CHECKPOINT_MISMATCH), String(mismatch)).toBe(true);
+    expect((mismatch as Error).message).toContain(`DSTREAM_GROUP_${group}_LOG`);
+    // The bucket alone deleted: before, the next member restored the 3-partition state into its own
+    // partitions and went on from batch 2000 (totals without the words of old partition 2).
+    const client = JetStreamClient.open([NATS_URL]);
+    cleanup(() => client.release());
+    await client.deleteKvBucket(`dstream_group_${group}`);
+    const again = wordCount(s, { group });
+    const refused = await again.ssc.start().then(() => undefined, (e: unknown) => e);
+    expect(StreamingError.is(refused, ErrorCodes.CHECKPOINT_MISMATCH), String(refused)).toBe(true);
+    expect((refused as Error).message).toMatch(/holds an earlier run's commits and state/);
+    // Nothing was written: no meta, so deleting the streams too starts the group over.
+    await removeGroup(group);
+    const fresh = wordCount(s, { group });
+    await fresh.ssc.start();
+    await runThrough(fresh, 1000);
+    expect(fresh.completed[0]).toBe(1000);
+    expect(fresh.lines.get(1000)).toBe(12);
+  });
+
   it("fails with SOURCE_OFFSET_LOST, not a hang, when shuffle data a batch needs is gone", async () => {
     const s = await stream();
     await publishLines(s, LINES);
