@@ -29,6 +29,9 @@ export async function writePerGroupPartition<T>(ssc: DStream<T>["ssc"], rdd: RDD
   const group = ssc.groupRuntime;
   if (group === undefined) return write(rdd, undefined);
   for (const p of group.active) {
+    // Lost meanwhile (paused past the lease): the new holder writes p, and this member will not
+    // commit it. Writing now could come after the sink forgot the new holder's write.
+    if (!group.holds(p)) continue;
     const records: T[] = [];
     forEachInGroupPartition(rdd, p, group.partitions, (x) => records.push(x));
     await write(RDD.fromPartitions([records]), p);

@@ -146,6 +146,12 @@ export interface GroupBatchView {
   readonly partitions: number;
   /** The partitions the running batch advances (this member's, those not yet at the batch's time). */
   readonly active: readonly number[];
+  /**
+   * True while this member still holds partition p's lease by its own clock. Sinks check it right
+   * before writing p: a member paused in a batch past its lease must not write p after the new
+   * holder did (and after the sink's deduplication, e.g. a JetStream duplicate window, forgot it).
+   */
+  holds(p: number): boolean;
 }
 
 /** `ssc.group`: the member's view of its group. */

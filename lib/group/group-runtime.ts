@@ -109,6 +109,10 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     return this.coordinator?.owned() ?? [];
   }
 
+  holds(p: number): boolean {
+    return this.owned().includes(p);
+  }
+
   async members(): Promise<MemberInfo[]> {
     if (this.coordinator === undefined) return [];
     return this.coordinator.members();
