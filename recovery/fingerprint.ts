@@ -52,6 +52,11 @@ function describe(op: OperatorFingerprint): string {
   return `${op.kind} "${op.id}"${window}`;
 }
 
+/** {@link describe}, with the slide also for an operator without a window (what a window change changed). */
+function describeSlide(op: OperatorFingerprint): string {
+  return op.windowDuration === undefined ? `${describe(op)} slide ${op.slideDuration} ms` : describe(op);
+}
+
 /**
  * The differences between the graph stored with a checkpoint and the graph `setup` built that
  * make the checkpoint unusable: a changed batch duration, and any stateful, input or windowed
@@ -83,7 +88,9 @@ export function compareFingerprints(stored: GraphFingerprint, current: GraphFing
     }
     if (old.kind !== now.kind || old.stateful !== now.stateful) changes.push({ kind: "retyped", operator: id, before: describe(old), after: describe(now) });
     else if (old.windowDuration !== now.windowDuration || old.slideDuration !== now.slideDuration) {
-      changes.push({ kind: "window-changed", operator: id, before: describe(old), after: describe(now) });
+      // An operator without a window slides with the batch: its change is the batch duration's, said above.
+      const followsBatch = old.windowDuration === undefined && now.windowDuration === undefined && old.slideDuration === stored.batchDuration && now.slideDuration === current.batchDuration;
+      if (!followsBatch) changes.push({ kind: "window-changed", operator: id, before: describeSlide(old), after: describeSlide(now) });
     } else if (old.stateful) {
       const was = bindingSources(old, before).join(", ");
       const is = bindingSources(now, after).join(", ");
@@ -113,10 +120,13 @@ export function formatChanges(dir: string, changes: readonly GraphChange[], fres
         return `  - operator ${c.operator} ${c.kind.replace("-", " ")}: ${c.before} → ${c.after}`;
     }
   });
+  const batchOnly = changes.length === 1 && changes[0]?.kind === "batch-duration-changed";
   return [
     `The checkpoint in ${dir} was written by a different graph:`,
     ...lines,
-    `Operators without .name() are identified by creation order: adding or removing an operator before a stateful one renumbers it. Give stateful operators a stable .name("…"), restore the old graph, or ${fresh}.`,
+    batchOnly
+      ? `Restore batchDuration to ${changes[0]?.before}, or ${fresh}.`
+      : `Operators without .name() are identified by creation order: adding or removing an operator before a stateful one renumbers it. Give stateful operators a stable .name("…"), restore the old graph, or ${fresh}.`,
   ].join("\n");
 }
 
