@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
+import { DummySource } from "./input/dummy-source.js";
 import { RDD } from "./rdd/rdd.js";
 import { TestReceiver } from "./test-support/test-receiver.js";
 import { StateSpec } from "./dstream/internal.js";
@@ -21,6 +22,10 @@ describe("arguments of the wrong type are TypeErrors that say what was expected"
     expect(() => Minutes(bad(1n))).toThrow(/Minutes\(n\) expects a number of minutes; got bigint 1/);
     expect(() => Seconds(bad(undefined))).toThrow(TypeError);
     expect(() => Seconds(-1)).toThrow(RangeError);
+    expect(() => Seconds(bad("x"))).toThrow(/Convert it first, e\.g\. Seconds\(Number\(value\)\)$/);
+    expect(() => Seconds(-1)).toThrow(/Seconds\(n\) expects a non-negative number of seconds .*; got -1 \(-1000 ms\)$/);
+    expect(() => new DummySource(bad("1000"))).toThrow(/DummySource\(eventsPerSecond\) expects a number of lines per second; got the string "1000"/);
+    expect(() => new DummySource(0)).toThrow(RangeError);
     expect(Seconds(2)).toBe(2000);
 
     expect(() => new StreamingContext({ batchDuration: bad("1000") })).toThrow(/batchDuration must be a number of milliseconds .*got the string "1000"/);

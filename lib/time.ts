@@ -22,10 +22,11 @@ export function Minutes(n: number): Duration {
 
 function checkDuration(n: unknown, unit: number, what: string, unitName: string): Duration {
   // "2" * 1000 is 2000: without this check a string from a config file would pass as a number.
-  if (typeof n !== "number") throw new TypeError(`${what} expects a number of ${unitName}; got ${describe(n)}. Convert it first, e.g. ${what.replace("n", "Number(value)")}`);
+  if (typeof n !== "number") throw new TypeError(`${what} expects a number of ${unitName}; got ${describe(n)}. Convert it first, e.g. ${what.replace("(n)", "(Number(value))")}`);
   const ms = n * unit;
   if (!Number.isFinite(ms) || !Number.isInteger(ms) || ms < 0) {
-    throw new RangeError(`${what} expects a whole, non-negative number of milliseconds; got ${ms}`);
+    const inMs = unit === 1 ? "" : ` (${ms} ms)`;
+    throw new RangeError(`${what} expects a non-negative number of ${unitName} that is a whole number of milliseconds; got ${n}${inMs}`);
   }
   return ms;
 }

@@ -6,6 +6,7 @@
  * ones that were not are generated again, identically, and none is lost or counted twice.
  */
 import { StreamingError } from "../../errors.js";
+import { describe } from "../rdd/validate.js";
 import { Receiver } from "../receiver/receiver.js";
 
 /** The digit of line `i` (0-9): a 32-bit integer hash of `i` and `seed`, stable across runs. */
@@ -43,7 +44,8 @@ export class DummySource extends Receiver<string> {
     options: DummySourceOptions = {},
   ) {
     super({ name: "DummySource" });
-    if (!(eventsPerSecond > 0)) throw new RangeError(`DummySource(eventsPerSecond) expects a positive rate; got ${eventsPerSecond}`);
+    if (typeof eventsPerSecond !== "number") throw new TypeError(`DummySource(eventsPerSecond) expects a number of lines per second; got ${describe(eventsPerSecond)}`);
+    if (!(eventsPerSecond > 0)) throw new RangeError(`DummySource(eventsPerSecond) expects a positive number of lines per second; got ${eventsPerSecond}`);
     this.seed = options.seed ?? 1;
     this.tickMs = options.tickMs ?? 100;
   }
