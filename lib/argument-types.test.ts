@@ -31,6 +31,9 @@ describe("arguments of the wrong type are TypeErrors that say what was expected"
     expect(() => new StreamingContext({ batchDuration: bad("1000") })).toThrow(/batchDuration must be a number of milliseconds .*got the string "1000"/);
     expect(() => new StreamingContext({ batchDuration: 1000, blockInterval: bad("200") })).toThrow(TypeError);
     expect(() => new StreamingContext({ batchDuration: 1000, appName: bad(5) })).toThrow(/appName must be a string/);
+    expect(() => new StreamingContext({ batchDuration: 1000, ...({ stopGracefullyOnShutDown: true } as object) })).toThrow(
+      /unknown option "stopGracefullyOnShutDown"; the options are batchDuration, .*stopGracefullyOnShutdown/,
+    );
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
     const s = ssc.queueStream<[string, number]>([]);
     expect(() => ssc.remember(bad("60000"))).toThrow(TypeError);

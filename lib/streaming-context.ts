@@ -61,6 +61,29 @@ export interface StreamingContextOptions {
   group?: GroupOptions;
 }
 
+/** Every option's name (the compiler keeps it complete): a misspelt one is refused, not ignored. */
+const OPTION_NAMES: Record<keyof StreamingContextOptions, true> = {
+  batchDuration: true,
+  appName: true,
+  clock: true,
+  checkpointDir: true,
+  blockInterval: true,
+  stopGracefullyOnShutdown: true,
+  checkpointOptions: true,
+  receiverMaxRestarts: true,
+  ui: true,
+  backpressure: true,
+  group: true,
+};
+
+/** Throws a TypeError naming an option `new StreamingContext` does not know (JavaScript callers, or a spread). */
+function requireKnownOptions(options: object): void {
+  const unknown = Object.keys(options).filter((k) => !Object.hasOwn(OPTION_NAMES, k));
+  if (unknown.length === 0) return;
+  const names = unknown.map((k) => JSON.stringify(k)).join(", ");
+  throw new TypeError(`new StreamingContext(options): unknown option ${names}; the options are ${Object.keys(OPTION_NAMES).join(", ")}`);
+}
+
 type ContextState = "initialized" | "active" | "stopped";
 
 let active: StreamingContext | undefined;
@@ -102,6 +125,7 @@ export class StreamingContext {
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("new StreamingContext(options) expects { batchDuration, … }");
+    requireKnownOptions(options);
     this.batchDuration = requirePositiveDuration(options.batchDuration, "batchDuration");
     if (options.appName !== undefined && typeof options.appName !== "string") throw new TypeError(`appName must be a string; got ${typeof options.appName}`);
     this.appName = options.appName ?? "dstream";
