@@ -10,6 +10,18 @@ import { MAX_PARAMS, insertSql, ledgerDdl, quoteName } from "./postgres-sql.js";
  */
 const ROWS_PER_STATEMENT = 2000;
 
+/** Node's codes for a server that cannot be reached, and PostgreSQL's for a missing table. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EAI_AGAIN"]);
+const UNDEFINED_TABLE = "42P01";
+
+/** How to fix the errors a first run meets (the server is not running, the table was never created), or "". */
+function fix(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && UNREACHABLE.has(code)) return ". Is PostgreSQL running there? Check the connectionString option";
+  if (code === UNDEFINED_TABLE) return ". Create the target table first: saveToPostgres creates only its ledger table";
+  return "";
+}
+
 /** What {@link PostgresBatchWriter.write} did. */
 export type WriteOutcome = "written" | "already-written";
 
@@ -69,7 +81,7 @@ export class PostgresBatchWriter {
     } catch (err) {
       failure = err;
       await client?.query("ROLLBACK").catch(() => undefined);
-      throw new StreamingError(ErrorCodes.SINK_FAILED, `saveToPostgres(${table}): batch ${time} ms of sink ${sinkId} was not written (rolled back; it is written when the batch re-runs after a restart): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      throw new StreamingError(ErrorCodes.SINK_FAILED, `saveToPostgres(${table}): batch ${time} ms of sink ${sinkId} was not written (rolled back; it is written when the batch re-runs after a restart): ${(err as Error)?.message ?? String(err)}${fix(err)}`, { cause: err });
     } finally {
       // A client that failed is discarded, not reused: its connection may be broken.
       client?.release(failure === undefined ? undefined : true);

@@ -121,10 +121,16 @@ describe.skipIf(!postgres)("saveToPostgres", () => {
     const dir = await tempDir();
     const first = await job([[[1], [2]]], { table: t.name, columns: ["n"], connectionString: "postgres://postgres@127.0.0.1:1/test" }, { dir });
     await expect(first.clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
-    await expect(first.ssc.awaitTermination()).rejects.toThrow(/saveToPostgres.*not written.*ECONNREFUSED/s);
+    await expect(first.ssc.awaitTermination()).rejects.toThrow(/saveToPostgres.*not written.*ECONNREFUSED.*Is PostgreSQL running there\? Check the connectionString option$/s);
     const second = await job([], { table: t.name, columns: ["n"] }, { dir, clock: new ManualClock(first.clock.now()) });
     expect(second.ssc.recovered).toBe(true);
     expect(await t.query(`SELECT n FROM "${t.name}" ORDER BY n`)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a target table that does not exist fails the batch saying to create it", async () => {
+    const { clock, ssc } = await job([[[1]]], { table: `dstream_missing_${process.pid}`, columns: ["n"] });
+    await expect(clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
+    await expect(ssc.awaitTermination()).rejects.toThrow(/does not exist\. Create the target table first: saveToPostgres creates only its ledger table$/);
   });
 
   it("checks its options and its records", async () => {

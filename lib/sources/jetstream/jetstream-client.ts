@@ -161,7 +161,7 @@ export class JetStreamClient {
     } catch (err) {
       // Drop the failed connection so that the next user (a restarted job) tries again.
       if (shared.get(this.entry.key) === this.entry) shared.delete(this.entry.key);
-      throw unavailable(`cannot connect to NATS at ${this.servers.join(", ")} (${what})`, err);
+      throw unavailable(`cannot connect to NATS at ${this.servers.join(", ")} (${what})`, err, "; is nats-server running there, with JetStream enabled (-js)? Check the servers option");
     }
   }
 
@@ -579,10 +579,10 @@ function headersOf(h: { keys(): string[]; get(k: string): string } | undefined):
   return out;
 }
 
-function unavailable(message: string, cause: unknown): StreamingError {
+function unavailable(message: string, cause: unknown, fix = ""): StreamingError {
   if (StreamingError.is(cause)) return cause;
   const why = cause instanceof Error ? `: ${cause.message}` : "";
-  return new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `${message}${why}`, { cause });
+  return new StreamingError(ErrorCodes.SOURCE_UNAVAILABLE, `${message}${why}${fix}`, { cause });
 }
 
 /** JSStreamNotFoundErr. */

@@ -164,3 +164,12 @@ describe.skipIf(!nats)("ssc.jetStream", () => {
     expect(() => ssc.jetStream({ ...base, maxRatePerPartition: -1 })).toThrow(/maxRatePerPartition/);
   });
 });
+
+it("a NATS server that is not there fails start() with SOURCE_UNAVAILABLE naming the URL and what to check", async () => {
+  const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
+  ssc.jetStream<string>({ servers: "nats://127.0.0.1:1", stream: "s", subject: "x", partitions: 1 }).print();
+  cleanup(() => ssc.stop().catch(() => undefined));
+  const err = await ssc.start().catch((e: unknown) => e);
+  expect(StreamingError.is(err, ErrorCodes.SOURCE_UNAVAILABLE)).toBe(true);
+  expect((err as Error).message).toMatch(/^cannot connect to NATS at nats:\/\/127\.0\.0\.1:1 \(stream s\): .*; is nats-server running there, with JetStream enabled \(-js\)\? Check the servers option$/);
+});
