@@ -134,6 +134,13 @@ describe("dstream inspect", () => {
   it("prints usage for a wrong command line (exit 2)", async () => {
     expect((await run()).code).toBe(2);
     expect((await run("inspect")).err).toContain("usage: dstream inspect <checkpointDir> [--json]");
+    // Each says what was wrong before the usage.
+    expect((await run("inspect")).err).toMatch(/^error: inspect needs a checkpoint directory \(or --group <name>\)\n\nusage: /);
+    expect((await run("inspekt", "cp")).err).toMatch(/^error: unknown command "inspekt"; the command is inspect\n/);
+    expect((await run("inspect", "cp", "--jsn")).err).toMatch(/^error: unknown option "--jsn"\n/);
+    expect((await run("inspect", "a", "b"))).toMatchObject({ code: 2, err: expect.stringMatching(/^error: inspect takes one checkpoint directory; got 2: a b\n/) });
+    expect((await run("inspect", "--group")).err).toMatch(/^error: --group needs a value\n/);
+    expect((await run("inspect", "--group", "g", "--lease", "5")).err).toMatch(/^error: unknown option or argument "--lease" for inspect --group\n/);
     expect((await run("--help")).code).toBe(0);
   });
 });

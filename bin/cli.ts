@@ -38,10 +38,8 @@ export async function main(args: string[], out: Writer = process.stdout, err: Wr
     return 0;
   }
   if (rest[0] === "inspect" && rest.includes("--group")) return inspectGroupCommand(rest.slice(1), json, out, err);
-  if (rest[0] !== "inspect" || rest.length !== 2 || rest[1]?.startsWith("-") === true) {
-    err.write(`${USAGE}\n`);
-    return 2;
-  }
+  const problem = commandLineProblem(rest);
+  if (problem !== undefined) return usageError(problem, err);
   try {
     const report = await inspectCheckpoint(rest[1] as string, { lag });
     out.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
@@ -56,16 +54,14 @@ async function inspectGroupCommand(args: string[], json: boolean, out: Writer, e
   const values = new Map<string, string>();
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i] as string, args[i + 1]];
-    if (!["--group", "--servers", "--lease-ms"].includes(flag) || value === undefined || value.startsWith("-") || values.has(flag)) {
-      err.write(`${USAGE}\n`);
-      return 2;
-    }
+    if (!["--group", "--servers", "--lease-ms"].includes(flag)) return usageError(`unknown option or argument ${JSON.stringify(flag)} for inspect --group`, err);
+    if (value === undefined || value.startsWith("-")) return usageError(`${flag} needs a value`, err);
+    if (values.has(flag)) return usageError(`${flag} is given twice`, err);
     values.set(flag, value);
   }
   const leaseMs = values.has("--lease-ms") ? Number(values.get("--lease-ms")) : undefined;
   if (leaseMs !== undefined && !(Number.isFinite(leaseMs) && leaseMs > 0)) {
-    err.write(`--lease-ms must be a number of milliseconds > 0; got ${values.get("--lease-ms")}\n${USAGE}\n`);
-    return 2;
+    return usageError(`--lease-ms must be a number of milliseconds > 0; got ${values.get("--lease-ms")}`, err);
   }
   try {
     const servers = values.get("--servers")?.split(",");
@@ -75,6 +71,24 @@ async function inspectGroupCommand(args: string[], json: boolean, out: Writer, e
   } catch (e) {
     return failed(e, json, out, err);
   }
+}
+
+/** What is wrong with `inspect <checkpointDir>`'s command line (`args` without --json and --no-lag), if anything. */
+function commandLineProblem(args: string[]): string | undefined {
+  const [command, ...rest] = args;
+  if (command === undefined) return "no command given";
+  if (command !== "inspect") return `unknown command ${JSON.stringify(command)}; the command is inspect`;
+  const option = rest.find((a) => a.startsWith("-"));
+  if (option !== undefined) return `unknown option ${JSON.stringify(option)}`;
+  if (rest.length === 0) return "inspect needs a checkpoint directory (or --group <name>)";
+  if (rest.length > 1) return `inspect takes one checkpoint directory; got ${rest.length}: ${rest.join(" ")}`;
+  return undefined;
+}
+
+/** A wrong command line: what is wrong, then the usage, on stderr; exit code 2. */
+function usageError(problem: string, err: Writer): number {
+  err.write(`error: ${problem}\n\n${USAGE}\n`);
+  return 2;
 }
 
 /** A coded error: printed (and as JSON with --json), exit 1; anything else is a bug and throws. */
