@@ -128,7 +128,7 @@ describe("dstream inspect", () => {
     expect(code).toBe(1);
     expect(err).toMatch(/^error DSTREAM_STORAGE_CORRUPT: .* is not a checkpoint directory/);
     expect(JSON.parse(out)).toMatchObject({ error: { code: "DSTREAM_STORAGE_CORRUPT" } });
-    expect((await run("inspect", join(empty, "missing"))).err).toMatch(/^error DSTREAM_STORAGE_IO: Cannot read checkpoint directory/);
+    expect((await run("inspect", join(empty, "missing"))).err).toMatch(/^error DSTREAM_STORAGE_IO: Cannot read checkpoint directory .*: it does not exist\. Give the directory the job checkpoints to/);
   });
 
   it("prints usage for a wrong command line (exit 2)", async () => {

@@ -34,6 +34,9 @@ export async function assertNotLocked(dir: string): Promise<void> {
   }
 }
 
+/** Which directory inspect wants, for the errors of a wrong one. */
+const WHICH_DIR = "Give the directory the job checkpoints to: its getOrCreate(dir) or checkpoint(dir), e.g. ./checkpoints/word-count.";
+
 /** Copies the database in `dir` to a new temporary directory; the caller removes it with {@link removeCopy}. */
 export async function readOnlyCopy(dir: string): Promise<string> {
   let names: string[];
@@ -41,10 +44,11 @@ export async function readOnlyCopy(dir: string): Promise<string> {
     if (!(await stat(dir)).isDirectory()) throw new Error("not a directory");
     names = await readdir(dir);
   } catch (err) {
-    throw new StorageError(ErrorCodes.STORAGE_IO, `Cannot read checkpoint directory ${dir}: ${(err as Error).message}`, { cause: err });
+    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (err as Error).message;
+    throw new StorageError(ErrorCodes.STORAGE_IO, `Cannot read checkpoint directory ${dir}: ${why}. ${WHICH_DIR}`, { cause: err });
   }
   if (!names.includes("CURRENT")) {
-    throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${dir} is not a checkpoint directory: it holds no LevelDB database (no CURRENT file)`);
+    throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${dir} is not a checkpoint directory: it holds no LevelDB database (no CURRENT file). ${WHICH_DIR}`);
   }
   const copy = await mkdtemp(join(tmpdir(), "dstream-inspect-"));
   try {
