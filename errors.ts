@@ -121,7 +121,7 @@ export class JobError extends StreamingError {
   readonly batchTime: number;
   readonly outputOperation: number | undefined;
   constructor(batchTime: number, outputOperation: number | undefined, description: string, cause: unknown) {
-    const what = outputOperation === undefined ? "" : ` in output operation ${outputOperation} (${description})`;
+    const what = outputOperation === undefined ? ` in ${description}` : ` in output operation ${outputOperation} (${description})`;
     const why = cause instanceof Error ? cause.message : String(cause);
     super(ErrorCodes.JOB_FAILED, `Batch ${batchTime} ms failed${what}: ${why}`, { cause });
     this.batchTime = batchTime;

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ManualClock, type SchedulingClock } from "../clock.js";
 import type { BatchInfo } from "../listener.js";
 import { StreamingContext } from "../streaming-context.js";
+import { tempDirs } from "../test-support/temp-dirs.js";
+
+const tempDir = tempDirs("dstream-scheduler-");
 
 /**
  * A ManualClock whose `now()` can be pushed ahead of its timers, to model a batch that takes
@@ -105,5 +108,21 @@ describe("JobScheduler", () => {
     await clock.advance(2000);
     expect(times).toEqual([1000]);
     expect(ssc.getState()).toBe("stopped");
+  });
+
+  it("a stateful operator that fails where no output reads it names the operator", async () => {
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: await tempDir() });
+    const totals = ssc
+      .queueStream<[string, number]>([[["a", 1]]])
+      .updateStateByKey((): number => {
+        throw new Error("state bug");
+      })
+      .name("totals");
+    // Read every 2 s: batch 1000 has no output job, so the state advances on its own.
+    totals.window(2000, 2000).foreachRDD(() => undefined);
+    await ssc.start();
+    await expect(clock.advance(1000)).rejects.toThrow(/^Batch 1000 ms failed in StateDStream totals: state bug$/);
+    await ssc.stop().catch(() => undefined);
   });
 });
