@@ -4,34 +4,21 @@
  * files (`.ldb`/`.sst`) are immutable and are hard-linked when the file system allows; everything
  * else (log, manifest, CURRENT) is copied, since LevelDB may append to or replace those.
  */
-import { copyFile, link, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, link, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCodes, StorageError } from "../errors.js";
+import { lockHolder } from "../storage/lock-holder.js";
 
 /** Throws STORAGE_LOCKED when a process holds LevelDB's lock on `dir` (Linux: /proc/locks). */
 export async function assertNotLocked(dir: string): Promise<void> {
-  let locks: string;
-  let lockFile;
-  try {
-    locks = await readFile("/proc/locks", "utf8");
-    lockFile = await stat(join(dir, "LOCK"));
-  } catch {
-    return; // no /proc (not Linux) or no LOCK file: nothing to tell
-  }
-  const major = Math.floor(lockFile.dev / 256) & 0xfff;
-  const minor = (lockFile.dev & 0xff) | ((lockFile.dev >> 12) & 0xfff00);
-  for (const line of locks.split("\n")) {
-    // e.g. "1: POSIX  ADVISORY  WRITE 4242 08:01:1234567 0 EOF"
-    const m = /\s(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (m === null || Number(m[4]) !== lockFile.ino) continue;
-    if (parseInt(m[2] ?? "", 16) !== major || parseInt(m[3] ?? "", 16) !== minor) continue;
-    throw new StorageError(
-      ErrorCodes.STORAGE_LOCKED,
-      `Checkpoint directory ${dir} is locked by process ${m[1]}: a job is running on it. ` +
-        "Stop the job (Ctrl-C stops it gracefully), then inspect it; inspect never reads a checkpoint that is being written.",
-    );
-  }
+  const holder = await lockHolder(dir);
+  if (holder === undefined) return;
+  throw new StorageError(
+    ErrorCodes.STORAGE_LOCKED,
+    `Checkpoint directory ${dir} is locked by process ${holder}: a job is running on it. ` +
+      "Stop the job (Ctrl-C stops it gracefully), then inspect it; inspect never reads a checkpoint that is being written.",
+  );
 }
 
 /** Which directory inspect wants, for the errors of a wrong one. */

@@ -26,18 +26,25 @@ function messages(err: unknown): string {
   return out.join(" / ");
 }
 
+/**
+ * STORAGE_LOCKED for `dir`, naming the process that holds it when known (`holder`, from
+ * lock-holder.ts): this one (another context or store opened it), or another (a job running on it).
+ */
+export function lockedError(dir: string, holder: number | undefined, cause: unknown): StorageError {
+  const who =
+    holder === process.pid
+      ? "this process already has it open (another StreamingContext or store on the same directory). Stop that one first"
+      : holder !== undefined
+        ? `process ${holder} is using it (a job running on it, often in another terminal). Stop that job (Ctrl-C stops it gracefully)`
+        : "another process (or another open in this process) is using it. Stop the other job";
+  return new StorageError(ErrorCodes.STORAGE_LOCKED, `Checkpoint directory ${dir} is locked: ${who}, or give this one a different checkpoint directory.`, { cause });
+}
+
 /** The StorageError for a failure of `action` on the database in `dir`. */
 export function mapLevelError(err: unknown, dir: string, action: string): StorageError {
   if (err instanceof StorageError) return err;
   const text = messages(err);
-  if (hasCode(err, "LEVEL_LOCKED")) {
-    return new StorageError(
-      ErrorCodes.STORAGE_LOCKED,
-      `Checkpoint directory ${dir} is locked: another process (or another open in this process) is using it. ` +
-        "Stop the other job, or give this one a different checkpoint directory.",
-      { cause: err },
-    );
-  }
+  if (hasCode(err, "LEVEL_LOCKED")) return lockedError(dir, undefined, err);
   if (hasCode(err, "ENOSPC") || /no space left on device|ENOSPC/i.test(text)) {
     return new StorageError(ErrorCodes.STORAGE_FULL, `Disk full while trying to ${action} in ${dir}: ${text}. Free space and restart.`, {
       cause: err,

@@ -1,22 +1,37 @@
 /** The production {@link KvStore}: one LevelDB database (classic-level via `level`) per directory. */
+import { realpath } from "node:fs/promises";
 import { Level } from "level";
+import { ErrorCodes } from "../errors.js";
 import { closedError } from "./closed-error.js";
 import { ensureDirectory } from "./ensure-directory.js";
 import type { KvOp, KvRange, KvStore, KvWriteOptions } from "./kv.js";
-import { mapLevelError } from "./level-errors.js";
+import { lockedError, mapLevelError } from "./level-errors.js";
+import { lockHolder } from "./lock-holder.js";
 import { checkLiveTables } from "./table-check.js";
 
 type Db = Level<Buffer, Buffer>;
+
+/**
+ * The directories (real paths) this process has open. LevelDB refuses a second open of one in the
+ * same process, but closes its descriptor of the LOCK file on the way out, and closing any
+ * descriptor of a file drops the process's POSIX lock on it: after that, another process could
+ * open the checkpoint the first open still writes. So a second open is refused here, before
+ * LevelDB touches the LOCK file.
+ */
+const openInThisProcess = new Set<string>();
 
 /** A LevelDB-backed store. Open with {@link LevelKv.open}. */
 export class LevelKv implements KvStore {
   readonly #db: Db;
   readonly #dir: string;
+  /** The directory's real path, in {@link openInThisProcess} until closed. */
+  readonly #key: string;
   #closing: Promise<void> | undefined;
 
-  private constructor(db: Db, dir: string) {
+  private constructor(db: Db, dir: string, key: string) {
     this.#db = db;
     this.#dir = dir;
+    this.#key = key;
   }
 
   /**
@@ -26,14 +41,25 @@ export class LevelKv implements KvStore {
    */
   static async open(dir: string): Promise<LevelKv> {
     await ensureDirectory(dir);
-    await checkLiveTables(dir);
-    const db: Db = new Level<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", createIfMissing: true });
+    const key = await realpath(dir);
+    if (openInThisProcess.has(key)) throw lockedError(dir, process.pid, new Error(`${key} is already open in process ${process.pid}`));
+    openInThisProcess.add(key);
     try {
-      await db.open();
+      await checkLiveTables(dir);
+      const db: Db = new Level<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", createIfMissing: true });
+      try {
+        await db.open();
+      } catch (err) {
+        const mapped = mapLevelError(err, dir, "open the database");
+        // Name the process that holds it: the job to stop.
+        if (mapped.code === ErrorCodes.STORAGE_LOCKED) throw lockedError(dir, await lockHolder(dir), err);
+        throw mapped;
+      }
+      return new LevelKv(db, dir, key);
     } catch (err) {
-      throw mapLevelError(err, dir, "open the database");
+      openInThisProcess.delete(key);
+      throw err;
     }
-    return new LevelKv(db, dir);
   }
 
   async get(key: Buffer): Promise<Buffer | undefined> {
@@ -104,9 +130,12 @@ export class LevelKv implements KvStore {
   }
 
   async close(): Promise<void> {
-    this.#closing ??= this.#db.close().catch((err: unknown) => {
-      throw mapLevelError(err, this.#dir, "close the database");
-    });
+    this.#closing ??= this.#db
+      .close()
+      .catch((err: unknown) => {
+        throw mapLevelError(err, this.#dir, "close the database");
+      })
+      .finally(() => openInThisProcess.delete(this.#key));
     return this.#closing;
   }
 
