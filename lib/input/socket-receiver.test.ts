@@ -48,6 +48,8 @@ describe("LineSplitter", () => {
 describe("socketTextStream", () => {
   it("receives lines, reconnects with backoff when the server goes away, and reports it to listeners", async () => {
     const first = await listen();
+    const warned: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((text: string) => void warned.push(text));
     const clock = new ManualClock();
     ssc = new StreamingContext({ batchDuration: 1000, clock });
     const stream = ssc.socketTextStream("127.0.0.1", first.port);
@@ -57,7 +59,7 @@ describe("socketTextStream", () => {
     ssc.addStreamingListener({
       onReceiverStarted: () => void events.push("started"),
       onReceiverStopped: () => void events.push("stopped"),
-      onReceiverError: (e) => void events.push(`error: ${e.receiverInfo.lastError?.split("\n")[0] ?? ""}`),
+      onReceiverError: (e) => void events.push(`error: ${e.receiverInfo.lastErrorMessage ?? ""} | ${e.receiverInfo.lastError?.split("\n")[0] ?? ""}`),
     });
     await ssc.start();
     await vi.waitFor(() => expect(first.connections).toHaveLength(1), WAIT);
@@ -79,6 +81,10 @@ describe("socketTextStream", () => {
     await clock.advance(1000);
     await vi.waitFor(() => expect(events.filter((e) => e.startsWith("error"))).toHaveLength(1), WAIT);
     expect(events.find((e) => e.startsWith("error"))).toMatch(/ECONNREFUSED/);
+    expect(events.find((e) => e.startsWith("error"))).toMatch(/^error: Cannot connect to 127\.0\.0\.1:\d+: no server listens there \(start it, or check the host and port given to socketTextStream\) \| /);
+    // Said on stderr too, for a job nobody listens to.
+    expect(warned.at(-1)).toMatch(/^dstream: receiver SocketReceiver\(127\.0\.0\.1:\d+\) \(stream 0\): Cannot connect to .*: connect ECONNREFUSED .*; restarting in 4000 ms$/);
+    warn.mockRestore();
 
     const second = await listen(first.port);
     await clock.advance(3999);

@@ -60,7 +60,11 @@ export class SocketReceiver extends Receiver<string> {
     });
     socket.on("error", (err) => {
       if (!current()) return;
-      this.restart(`Error receiving from ${this.host}:${this.port}; reconnecting`, err, this.reconnectDelay);
+      const refused = (err as NodeJS.ErrnoException).code === "ECONNREFUSED";
+      const message = refused
+        ? `Cannot connect to ${this.host}:${this.port}: no server listens there (start it, or check the host and port given to socketTextStream)`
+        : `Error receiving from ${this.host}:${this.port}`;
+      this.restart(message, err, this.reconnectDelay);
     });
     socket.on("close", () => {
       if (!current()) return;

@@ -171,6 +171,10 @@ export class ReceiverSupervisor {
     const at = this.deps.clock.now() + delay;
     this.failures++;
     if (error !== undefined) this.reportError(message, error);
+    // Said on stderr too, as Spark logs it: a job whose source is not there would otherwise run
+    // empty batches without a word to anyone not listening for onReceiverError.
+    const why = error === undefined ? "" : `: ${error instanceof Error ? error.message : String(error)}`;
+    console.warn(`dstream: receiver ${this.receiver.name} (stream ${this.streamId}): ${message}${why}; restarting in ${delay} ms`);
     // Stop now; start later. A crash in between loses nothing: the blocks already cut are in the WAL.
     void this.stopReceiver(message).then(() => {
       if (this.finished || this.stopping) return;
@@ -245,7 +249,7 @@ export class ReceiverSupervisor {
     const max = this.deps.receiverMaxRestarts;
     this.reportError(`Error starting receiver (attempt ${attempt} of ${max + 1})`, err);
     if (attempt <= max) {
-      this.restart("Error starting receiver", undefined, undefined);
+      this.restart(`Error starting receiver: ${err instanceof Error ? err.message : String(err)}`, undefined, undefined);
       return;
     }
     const why = err instanceof Error ? err.message : String(err);
