@@ -14,7 +14,7 @@
  *   npx tsx bench/group.bench.ts [--smoke]        (needs NATS on 127.0.0.1:4222)
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import type { LogEntry } from "../lib/group/contracts.js";
 import { JetStreamClient } from "../lib/sources/jetstream/jetstream-client.js";
 import { removeGroup } from "../lib/test-support/group-fixture.js";
 import { NATS_URL, uniqueName } from "../lib/test-support/jetstream-fixture.js";
+import { sharedNatsPid } from "../lib/test-support/own-nats-server.js";
 import { waitUntil } from "../lib/test-support/wait-until.js";
 import { isMain, main, median, seedLines, type BenchOptions, type BenchResult } from "./common.js";
 import { tempDir } from "./harness.js";
@@ -81,19 +82,6 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-/** The local nats-server's pid, for its CPU time (undefined when it is not found). */
-function natsPid(): number | undefined {
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, "utf8").trim() === "nats-server") return Number(d);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return undefined;
-}
-
 /** One run: lines/s, and the CPU ms the job's processes and the NATS server used while it ran. */
 interface Throughput {
   rate: number;
@@ -119,7 +107,7 @@ async function throughput(c: RunConfig, members: number): Promise<Throughput> {
   const describe = (): string => procs.map((p) => p.stderr.slice(-1500)).join("\n");
   try {
     await waitUntil(() => procs.every((p) => p.ready), 120_000, () => `bench jobs not ready: ${describe()}`);
-    const nats = natsPid();
+    const nats = sharedNatsPid();
     const jobCpu = (): number => procs.reduce((ms, p) => ms + cpuMs(p.child.pid), 0);
     const cpu0 = { job: jobCpu(), nats: cpuMs(nats) };
     const t0 = performance.now();

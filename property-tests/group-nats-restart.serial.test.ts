@@ -10,9 +10,9 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { sharedNatsPid } from "../lib/test-support/own-nats-server.js";
 import { listening, serviceAvailable } from "../lib/test-support/services.js";
 import { waitUntil } from "../lib/test-support/wait-until.js";
 import { GroupFixture } from "./support/group-run.js";
@@ -21,23 +21,6 @@ const run = promisify(execFile);
 const LINES = 3_000;
 const OUTAGE_MS = 3_000;
 const ready = (await serviceAvailable("nats")) && (await serviceAvailable("postgres"));
-
-/**
- * The pid of the shared nats-server (the one serving port 4222). Other tests run private
- * nats-servers on other ports: a stop by executable alone would stop theirs too.
- */
-function sharedNatsPid(): number | undefined {
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const args = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
-      if (args[0]?.endsWith("nats-server") && args.some((a, i) => a === "-p" && args[i + 1] === "4222")) return Number(d);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return undefined;
-}
 
 async function stopNats(): Promise<void> {
   const pid = sharedNatsPid();

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { listening } from "./services.js";
 import { waitUntil } from "./wait-until.js";
@@ -35,4 +36,22 @@ export async function ownNatsServer(dir: string, port: number): Promise<{ stop()
       await exited;
     },
   };
+}
+
+/**
+ * The pid of the shared nats-server (the one serving port 4222), from /proc. Tests run private
+ * nats-servers on other ports at the same time: matching the executable alone would take one of
+ * theirs (to stop it, or to read its CPU time while it comes and goes).
+ */
+export function sharedNatsPid(): number | undefined {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (args[0]?.endsWith("nats-server") && args.some((a, i) => a === "-p" && args[i + 1] === "4222")) return Number(d);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
 }
