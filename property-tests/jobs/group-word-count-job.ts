@@ -33,7 +33,8 @@ try {
   const ssc = new StreamingContext({
     batchDuration: Number(process.env.DSTREAM_JOB_BATCH_MS ?? 300),
     stopGracefullyOnShutdown: true,
-    group: { name: process.env.DSTREAM_JOB_GROUP!, servers: NATS_URL, leaseMs: Number(process.env.DSTREAM_JOB_LEASE_MS ?? 3000) },
+    // A snapshot every 2 commits: snapshots, log retention and shuffle purges run often under the kills.
+    group: { name: process.env.DSTREAM_JOB_GROUP!, servers: NATS_URL, leaseMs: Number(process.env.DSTREAM_JOB_LEASE_MS ?? 3000), snapshotInterval: 2 },
   });
   const lines = ssc.jetStream<string>({ servers: NATS_URL, stream, subject: `${stream}.in`, partitions: GROUP_PARTITIONS, maxRatePerPartition: 2000 }).name("lines");
   countWordsIntoSinks(lines, stream, table, process.env.DSTREAM_JOB_VARIANT === "other" ? "running-totals" : "totals");
