@@ -48,6 +48,11 @@ export const ErrorCodes = {
   SOURCE_UNAVAILABLE: "DSTREAM_SOURCE_UNAVAILABLE",
   /** A sink could not write a batch (the batch fails and is re-run after a restart). */
   SINK_FAILED: "DSTREAM_SINK_FAILED",
+  /**
+   * A sink found the batch it was about to write already written by another job under the same
+   * sink id (two jobs writing one table with one sink id): not retried; give one sink its own name.
+   */
+  SINK_CONFLICT: "DSTREAM_SINK_CONFLICT",
   /** The live UI could not listen on its host and port (every port tried was taken, or not allowed). */
   UI_UNAVAILABLE: "DSTREAM_UI_UNAVAILABLE",
   /** A group member tried to write a partition another member has written since (it lost the lease). */

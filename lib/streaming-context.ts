@@ -27,6 +27,7 @@ import type { JetStreamMessage, JetStreamOptions } from "./sources/jetstream/jet
 import type { GroupBatchView, GroupHandle } from "./group/contracts.js";
 import { resolveGroupOptions, type GroupOptions, type ResolvedGroupOptions } from "./group/group-options.js";
 import { GroupRuntime } from "./group/group-runtime.js";
+import { groupJobId, newJobId } from "./job-identity.js";
 import { GroupReceiverInputDStream } from "./group/group-receiver.js";
 
 /** Options of a StreamingContext. */
@@ -114,6 +115,7 @@ export class StreamingContext {
   private state: ContextState = "initialized";
   private dir: string | undefined;
   private session: CheckpointSession | undefined;
+  private ownJobId: string | undefined;
   private scheduler: JobScheduler | undefined;
   private readonly stopGracefullyOnShutdown: boolean;
   private readonly checkpointOptions: CheckpointOptions;
@@ -176,6 +178,18 @@ export class StreamingContext {
   /** @internal In a group: the running batch's partitions; read by operators while a batch runs. */
   get groupRuntime(): GroupBatchView | undefined {
     return this.groupMember;
+  }
+
+  /**
+   * @internal The job's identity, as the exactly-once sinks write it (lib/job-identity.ts): in a
+   * group `group:<name>`; with a checkpoint, the id its meta record keeps (undefined for a
+   * checkpoint created before job ids existed: its sinks write as they did); else one per context.
+   * Read at batch time (the checkpoint is open by then).
+   */
+  get jobId(): string | undefined {
+    if (this.groupOptions !== undefined) return groupJobId(this.groupOptions.name);
+    if (this.session !== undefined) return this.session.jobId;
+    return (this.ownJobId ??= newJobId());
   }
 
   /** The open checkpoint session, once getOrCreate or start() has opened it. */

@@ -13,6 +13,12 @@ export interface CheckpointMeta {
    * mark file is damage. Set by the first commit after the mark file exists, never before it.
    */
   commitMark?: boolean;
+  /**
+   * The job's identity (lib/job-identity.ts), written when the checkpoint is created: the
+   * exactly-once sinks write it next to their sink ids. Absent in checkpoints created before it
+   * existed; such a job keeps writing without it (its ledger rows and message ids stay as they were).
+   */
+  jobId?: string;
 }
 
 /** What {@link CheckpointStore.commit} writes for one batch. */

@@ -7,6 +7,7 @@ import type { DStreamGraph } from "../dstream-graph.js";
 import { RDD } from "../rdd/rdd.js";
 import type { BatchCommit, BatchLog, BatchPlan } from "../scheduler/batch-log.js";
 import type { Time } from "../time.js";
+import { newJobId } from "../job-identity.js";
 import { CheckpointHistory } from "./checkpoint-history.js";
 
 /** A batch that was planned but not committed before a crash: re-run with exactly this input. */
@@ -43,6 +44,11 @@ export interface CheckpointSession {
   /** The last committed batch time, when recovered. */
   readonly lastCommittedTime: Time | undefined;
   /**
+   * The job's identity, kept in the meta record: new for a new checkpoint, read back for a
+   * recovered one, undefined for a checkpoint created before job ids existed.
+   */
+  readonly jobId: string | undefined;
+  /**
    * Called after the graph has started: restores every stateful operator and input, and returns
    * the batches to re-run, in time order.
    */
@@ -76,6 +82,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
   private closed = false;
   readonly history = new CheckpointHistory();
   private readonly meta: CheckpointMeta | undefined;
+  readonly jobId: string | undefined;
   /** Every committed batch at or after this time keeps its plan (written into each commit). */
   private plansFrom: number | undefined;
 
@@ -86,6 +93,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     options: CheckpointOptions,
   ) {
     this.meta = verified?.meta;
+    this.jobId = this.meta === undefined ? newJobId() : this.meta.jobId;
     // Records from before plansFrom existed: the plans still stored are what is known to be kept.
     this.plansFrom = verified?.plansFrom ?? verified?.plans[0]?.time;
     this.snapshotInterval = positiveInt(options.snapshotInterval ?? 10, "snapshotInterval");
@@ -137,6 +145,7 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
         zeroTime: graph.zeroTime as Time,
         batchDuration: graph.batchDuration,
         fingerprint: graph.fingerprint(),
+        ...(this.jobId === undefined ? {} : { jobId: this.jobId }),
       });
       return [];
     }

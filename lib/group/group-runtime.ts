@@ -555,13 +555,18 @@ function unsupported(message: string): StreamingError {
   return new StreamingError(ErrorCodes.GROUP_UNSUPPORTED, message);
 }
 
-/** Failures a member rides out by retrying the batch: JetStream or a sink's service away for a while. */
+/**
+ * Failures a member rides out by retrying the batch: JetStream or a sink's service away for a
+ * while. Not a sink conflict (another job wrote the batch): a retry finds the same.
+ */
 function retryable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  const chain: unknown[] = [];
+  for (let e: unknown = err; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  if (chain.some((e) => StreamingError.is(e, ErrorCodes.SINK_CONFLICT))) return false;
+  return chain.some((e) => {
     if (StreamingError.is(e, ErrorCodes.SOURCE_UNAVAILABLE) || StreamingError.is(e, ErrorCodes.SINK_FAILED)) return true;
     const code = (e as { code?: unknown }).code;
     // nats.js errors: timeouts, connection closed or reconnecting, no responders while the server restarts.
-    if (typeof code === "string" && /^(TIMEOUT|CONNECTION_|DISCONNECT|503|REQUEST_ERROR|PROTOCOL_ERR|NO_RESPONDERS)/.test(code)) return true;
-  }
-  return false;
+    return typeof code === "string" && /^(TIMEOUT|CONNECTION_|DISCONNECT|503|REQUEST_ERROR|PROTOCOL_ERR|NO_RESPONDERS)/.test(code);
+  });
 }

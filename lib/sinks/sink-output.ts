@@ -3,8 +3,13 @@ import { ForEachDStream, writePerGroupPartition, type DStream } from "../dstream
 import type { RDD } from "../rdd/rdd.js";
 import type { Time } from "../time.js";
 
-/** What a built-in exactly-once sink does per batch; `sinkId` names the sink in its ledger or message ids. */
-export type SinkWrite<T> = (rdd: RDD<T>, time: Time, sinkId: string) => Promise<void>;
+/**
+ * What a built-in exactly-once sink does per batch; `sinkId` names the sink in its ledger or
+ * message ids, `jobId` the job (`ssc.jobId`; undefined for a checkpoint created before job ids
+ * existed), so that two jobs writing under the same sink id do not take each other's batches for
+ * their own.
+ */
+export type SinkWrite<T> = (rdd: RDD<T>, time: Time, sinkId: string, jobId: string | undefined) => Promise<void>;
 
 /**
  * Registers a built-in sink as an output operation and names its sink id after the operator id:
@@ -32,10 +37,11 @@ export function registerSink<T>(stream: DStream<T>, kind: string, description: s
  * Writes one batch. In a group (DESIGN.md §10) each partition of the batch is written on its own,
  * under the sink id `${sinkId}/p${p}`: the partition's output is deterministic, so the member
  * that re-runs it after a failover writes the same rows under the same id, and the sink's ledger
- * (or message ids) drops the second copy.
+ * (or message ids) drops the second copy. Every member writes under the group's job id.
  */
 function writeBatch<T>(stream: DStream<T>, write: SinkWrite<T>, rdd: RDD<T>, time: Time, sinkId: string): Promise<void> {
-  return writePerGroupPartition(stream.ssc, rdd, (part, p) => write(part, time, p === undefined ? sinkId : `${sinkId}/p${p}`));
+  const jobId = stream.ssc.jobId;
+  return writePerGroupPartition(stream.ssc, rdd, (part, p) => write(part, time, p === undefined ? sinkId : `${sinkId}/p${p}`, jobId));
 }
 
 /** Runs `close` once the context stops (sinks keep connections open between batches). */

@@ -12,14 +12,19 @@ export interface OutgoingMessage {
 /** Publishes in flight at once: enough to keep the connection busy, bounded in memory. */
 const IN_FLIGHT = 1024;
 
-/** The `Nats-Msg-Id` of the `index`-th message of batch `time` of sink `sinkId`. */
-export function messageId(sinkId: string, time: Time, index: number): string {
-  return `${sinkId}:${time}:${index}`;
+/**
+ * The `Nats-Msg-Id` of the `index`-th message of batch `time` of sink `sinkId` of job `jobId`:
+ * `${jobId}:${sinkId}:${time}:${index}`, so that two jobs publishing under the same sink id never
+ * drop each other's messages as duplicates. A job whose checkpoint has no job id (created before
+ * job ids existed) keeps the ids it has always published: `${sinkId}:${time}:${index}`.
+ */
+export function messageId(jobId: string | undefined, sinkId: string, time: Time, index: number): string {
+  return jobId === undefined ? `${sinkId}:${time}:${index}` : `${jobId}:${sinkId}:${time}:${index}`;
 }
 
 /**
  * Publishes a batch's messages so that a re-run publishes nothing twice: message i of batch t has
- * `Nats-Msg-Id` `${sinkId}:${t}:${i}`, and the stream drops a repeated id within its
+ * `Nats-Msg-Id` `${jobId}:${sinkId}:${t}:${i}` (see {@link messageId}), and the stream drops a repeated id within its
  * `duplicate_window`. Before the first publish to a stream, checks that window covers
  * `recoveryWindow` (the longest a crashed job may stay down), and says what to set otherwise.
  * Independent of DStreams, so groups publish with it too.
@@ -44,8 +49,8 @@ export class JetStreamBatchPublisher {
     return (this.client ??= JetStreamClient.open(this.servers));
   }
 
-  /** Publishes `messages` as batch `time` of `sinkId`; resolves once the stream has acknowledged all. */
-  async publish(sinkId: string, time: Time, now: number, messages: readonly OutgoingMessage[]): Promise<{ stored: number; duplicates: number }> {
+  /** Publishes `messages` as batch `time` of `sinkId` of job `jobId`; resolves once the stream has acknowledged all. */
+  async publish(sinkId: string, time: Time, now: number, messages: readonly OutgoingMessage[], jobId: string | undefined): Promise<{ stored: number; duplicates: number }> {
     try {
       const max = (this.maxPayload ??= await this.js.maxPayload());
       let window = Infinity;
@@ -63,7 +68,7 @@ export class JetStreamBatchPublisher {
       for (let at = 0; at < messages.length; at += IN_FLIGHT) {
         const acks = messages
           .slice(at, at + IN_FLIGHT)
-          .map((m, j) => this.js.publish(m.subject, m.data, { msgId: messageId(sinkId, time, at + j), ...(m.headers === undefined ? {} : { headers: m.headers }) }));
+          .map((m, j) => this.js.publish(m.subject, m.data, { msgId: messageId(jobId, sinkId, time, at + j), ...(m.headers === undefined ? {} : { headers: m.headers }) }));
         for (const ack of await Promise.all(acks)) ack.duplicate ? duplicates++ : stored++;
       }
       return { stored, duplicates };

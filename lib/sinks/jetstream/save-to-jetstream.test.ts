@@ -8,6 +8,7 @@ import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
 import { NATS_URL, testStream, type TestStream } from "../../test-support/jetstream-fixture.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
+import { dropJobId } from "../../test-support/legacy-checkpoint.js";
 import { cleanupsAfterEach } from "../../test-support/cleanups.js";
 import type { JetStreamSinkOptions } from "./jetstream-sink-options.js";
 
@@ -37,21 +38,24 @@ async function job<T>(batches: T[][], options: Omit<JetStreamSinkOptions<T>, "se
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
 
 describe.skipIf(!nats)("saveToJetStream", () => {
-  it("publishes every record with Nats-Msg-Id `${sinkId}:${batchTime}:${index}`, subject and key per record", async () => {
+  it("publishes every record with Nats-Msg-Id `${jobId}:${sinkId}:${batchTime}:${index}`, subject and key per record", async () => {
     const s = await stream();
     const out = `${s.stream}.out`;
-    const { clock } = await job(
+    const { clock, ssc } = await job(
       [[{ w: "a", n: 1 }, { w: "b", n: 2 }], [], [{ w: "a", n: 3 }]],
       { subject: (r) => `${out}.${r.w}`, codec: "json", key: (r) => r.w, name: "totals" },
     );
     await clock.advance(3000);
     const a = await s.read(`${out}.a`);
     const b = await s.read(`${out}.b`);
+    // Without a checkpoint the job id is the context's own.
+    const id = ssc.jobId;
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(a.map((m) => [text(m.data), m.headers?.["Nats-Msg-Id"], m.headers?.["Dstream-Key"]])).toEqual([
-      ['{"w":"a","n":1}', "totals:1000:0", "a"],
-      ['{"w":"a","n":3}', "totals:3000:0", "a"],
+      ['{"w":"a","n":1}', `${id}:totals:1000:0`, "a"],
+      ['{"w":"a","n":3}', `${id}:totals:3000:0`, "a"],
     ]);
-    expect(b.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual(["totals:1000:1"]);
+    expect(b.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual([`${id}:totals:1000:1`]);
   });
 
   it("a batch re-run after a crash before dstream's commit is deduplicated by the stream", async () => {
@@ -72,8 +76,45 @@ describe.skipIf(!nats)("saveToJetStream", () => {
     await second.clock.advance(1000);
     const got = await s.read(out);
     expect(got.map((m) => text(m.data))).toEqual(["a", "b", "c", "d", "e", "f"]);
-    // Unnamed, the sink id is the output operation's creation-order id (queueStream is 0, the sink 1).
-    expect(got.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual(["1:1000:0", "1:1000:1", "1:2000:0", "1:2000:1", "1:2000:2", "1:3000:0"]);
+    // Unnamed, the sink id is the output operation's creation-order id (queueStream is 0, the sink 1);
+    // the job id is the checkpoint's, the same after the restart.
+    const id = second.ssc.jobId;
+    expect(id).toBe(first.ssc.jobId);
+    expect(got.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual([`${id}:1:1000:0`, `${id}:1:1000:1`, `${id}:1:2000:0`, `${id}:1:2000:1`, `${id}:1:2000:2`, `${id}:1:3000:0`]);
+  });
+
+  it("two jobs publishing under the same sink id and batch times both have their messages stored (before: the second job's were dropped as duplicates)", async () => {
+    const s = await stream();
+    const out = `${s.stream}.out`;
+    const first = await job([["a", "b"]], { subject: out, name: "words" }, { dir: await tempDir() });
+    await first.clock.advance(1000);
+    await first.ssc.stop();
+    const second = await job([["c", "d"]], { subject: out, name: "words" }, { dir: await tempDir() });
+    await second.clock.advance(1000);
+    await second.ssc.stop();
+    const got = await s.read(out);
+    expect(got.map((m) => text(m.data))).toEqual(["a", "b", "c", "d"]);
+    const [one, two] = [first.ssc.jobId, second.ssc.jobId];
+    expect(one).not.toBe(two);
+    expect(got.map((m) => m.headers?.["Nats-Msg-Id"])).toEqual([`${one}:words:1000:0`, `${one}:words:1000:1`, `${two}:words:1000:0`, `${two}:words:1000:1`]);
+  });
+
+  it("a job whose checkpoint predates job ids keeps publishing the message ids it always did, `${sinkId}:${batchTime}:${index}`", async () => {
+    const s = await stream();
+    const out = `${s.stream}.out`;
+    const dir = await tempDir();
+    const first = await job([["a"]], { subject: out, name: "words" }, { dir });
+    await first.clock.advance(1000);
+    await first.ssc.stop();
+    await dropJobId(dir);
+    const second = await job([["b"]], { subject: out, name: "words" }, { dir, clock: new ManualClock(1000) });
+    expect(second.ssc.recovered).toBe(true);
+    expect(second.ssc.jobId).toBeUndefined();
+    await second.clock.advance(1000);
+    expect((await s.read(out)).map((m) => [text(m.data), m.headers?.["Nats-Msg-Id"]])).toEqual([
+      ["a", `${first.ssc.jobId}:words:1000:0`],
+      ["b", "words:2000:0"],
+    ]);
   });
 
   it("refuses a stream whose duplicate window is shorter than recoveryWindow, saying what to set", async () => {

@@ -10,14 +10,14 @@ export function saveToJetStream<T>(stream: DStream<T>, options: JetStreamSinkOpt
   const o = resolveJetStreamSinkOptions(options);
   const publisher = new JetStreamBatchPublisher(o.servers, o.recoveryWindow, typeof options.subject === "string" ? options.subject : undefined);
   const description = `saveToJetStream(${typeof options.subject === "string" ? options.subject : "subject(record)"})`;
-  registerSink(stream, "saveToJetStream", description, options.name, async (rdd, time, sinkId) => {
+  registerSink(stream, "saveToJetStream", description, options.name, async (rdd, time, sinkId, jobId) => {
     const messages: OutgoingMessage[] = [];
     rdd.forEachRecord((r) => {
       const m: OutgoingMessage = { subject: o.subjectOf(r), data: encodePayload(r, o.codec) };
       if (o.keyOf !== undefined) m.headers = { [KEY_HEADER]: o.keyOf(r) };
       messages.push(m);
     });
-    await publisher.publish(sinkId, time, stream.ssc.clock.now(), messages);
+    await publisher.publish(sinkId, time, stream.ssc.clock.now(), messages, jobId);
   });
   onContextStop(stream, () => publisher.close());
 }

@@ -32,7 +32,10 @@ export function insertSql(table: string, columns: readonly string[], rowCount: n
   return sql;
 }
 
-/** The ledger: one row per (target table, sink id, batch time) a sink has written. */
+/**
+ * The ledger: one row per (target table, sink id, batch time) a sink has written, with the job
+ * that wrote it (NULL in rows written before job ids existed, or by a job whose checkpoint has none).
+ */
 export function ledgerDdl(ledger: string): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteName(ledger)} (
     target text NOT NULL,
@@ -40,5 +43,14 @@ export function ledgerDdl(ledger: string): string {
     batch_time bigint NOT NULL,
     row_count integer NOT NULL,
     written_at timestamptz NOT NULL DEFAULT now(),
+    job text,
     PRIMARY KEY (target, sink_id, batch_time))`;
+}
+
+/** True (one row) when the ledger table has its `job` column; $1 is the quoted ledger name. */
+export const HAS_JOB_COLUMN = `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'job' AND NOT attisdropped`;
+
+/** Adds the `job` column to a ledger table created before it existed. */
+export function addJobColumnDdl(ledger: string): string {
+  return `ALTER TABLE ${quoteName(ledger)} ADD COLUMN IF NOT EXISTS job text`;
 }

@@ -2,7 +2,7 @@ import pg from "pg";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 import type { Time } from "../../time.js";
 import type { ResolvedPostgresOptions } from "./postgres-options.js";
-import { MAX_PARAMS, insertSql, ledgerDdl, quoteName } from "./postgres-sql.js";
+import { HAS_JOB_COLUMN, MAX_PARAMS, addJobColumnDdl, insertSql, ledgerDdl, quoteName } from "./postgres-sql.js";
 
 /**
  * Rows per INSERT: PostgreSQL plans a giant VALUES list slower than a few mid-sized ones (measured
@@ -27,10 +27,12 @@ export type WriteOutcome = "written" | "already-written";
 
 /**
  * Writes one batch's rows exactly once: in ONE transaction, first the ledger row (target table,
- * sink id, batch time), then the rows in multi-row INSERTs. A batch whose ledger row is already
- * there (a re-run after a crash between PostgreSQL's commit and dstream's) writes nothing; a
- * second writer of the same batch waits on the ledger row's key and then finds it. Any error rolls
- * the transaction back: nothing is half-written, and the error is SINK_FAILED.
+ * sink id, batch time, and the job writing it), then the rows in multi-row INSERTs. A batch whose
+ * ledger row is already there (a re-run after a crash between PostgreSQL's commit and dstream's)
+ * writes nothing; a second writer of the same batch waits on the ledger row's key and then finds
+ * it. A row another job wrote (another job id; a NULL job is a row from before job ids, taken as
+ * this job's) fails the batch with SINK_CONFLICT: two jobs write the table under one sink id. Any
+ * other error rolls the transaction back: nothing is half-written, and the error is SINK_FAILED.
  *
  * Independent of DStreams: a group member (DESIGN.md §10) writes its partition's rows under a
  * sink id that names the partition.
@@ -52,8 +54,11 @@ export class PostgresBatchWriter {
     return this.pool;
   }
 
-  /** Writes `rows` as batch `time` of `sinkId`, unless the ledger says it was written. */
-  async write(sinkId: string, time: Time, rows: unknown[][]): Promise<WriteOutcome> {
+  /**
+   * Writes `rows` as batch `time` of `sinkId` of job `jobId` (undefined: a job whose checkpoint
+   * has no job id), unless the ledger says it was written.
+   */
+  async write(sinkId: string, time: Time, rows: unknown[][], jobId: string | undefined): Promise<WriteOutcome> {
     const { table, ledgerTable, columns, mode, key, ledgerRetention } = this.options;
     let client: pg.PoolClient | undefined;
     let failure: unknown;
@@ -64,9 +69,19 @@ export class PostgresBatchWriter {
       }));
       client = await this.db.connect();
       await client.query("BEGIN");
-      const claimed = await client.query(`INSERT INTO ${quoteName(ledgerTable)} (target, sink_id, batch_time, row_count) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [table, sinkId, time, rows.length]);
+      const claimed = await client.query(`INSERT INTO ${quoteName(ledgerTable)} (target, sink_id, batch_time, row_count, job) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
+        table,
+        sinkId,
+        time,
+        rows.length,
+        jobId ?? null,
+      ]);
       if (claimed.rowCount === 0) {
+        // READ COMMITTED: this statement sees the row the INSERT found (committed, or it would have waited).
+        const found = await client.query<{ job: string | null }>(`SELECT job FROM ${quoteName(ledgerTable)} WHERE target = $1 AND sink_id = $2 AND batch_time = $3`, [table, sinkId, time]);
         await client.query("ROLLBACK");
+        const writer = found.rows[0]?.job ?? null;
+        if (writer !== null && writer !== jobId) throw this.conflict(sinkId, time, writer, jobId);
         return "already-written";
       }
       const data = mode === "upsert" ? lastPerKey(rows, columns, key) : rows;
@@ -79,6 +94,8 @@ export class PostgresBatchWriter {
       await client.query("COMMIT");
       return "written";
     } catch (err) {
+      // Rolled back already, and the connection is fine.
+      if (StreamingError.is(err, ErrorCodes.SINK_CONFLICT)) throw err;
       failure = err;
       await client?.query("ROLLBACK").catch(() => undefined);
       throw new StreamingError(ErrorCodes.SINK_FAILED, `saveToPostgres(${table}): batch ${time} ms of sink ${sinkId} was not written (rolled back; it is written when the batch re-runs after a restart): ${(err as Error)?.message ?? String(err)}${fix(err)}`, { cause: err });
@@ -88,12 +105,32 @@ export class PostgresBatchWriter {
     }
   }
 
+  private conflict(sinkId: string, time: Time, writer: string, jobId: string | undefined): StreamingError {
+    const { table, ledgerTable } = this.options;
+    const self = jobId === undefined ? "this job's checkpoint predates job ids" : `this job is ${jobId}`;
+    return new StreamingError(
+      ErrorCodes.SINK_CONFLICT,
+      `saveToPostgres(${table}): batch ${time} ms of sink ${sinkId} was already written to ${table} by another job (job ${writer} in ledger ${ledgerTable}; ${self}), so this job's rows of that batch were not written. ` +
+        `Two jobs write ${table} under the same sink id, and each would take the other's batches for its own: give one of the sinks its own id with the option name: "…", or write to another table`,
+    );
+  }
+
   private async createLedger(): Promise<void> {
+    const { ledgerTable } = this.options;
     try {
-      await this.db.query(ledgerDdl(this.options.ledgerTable));
+      await this.db.query(ledgerDdl(ledgerTable));
     } catch (err) {
       // Two writers creating the table at once: one wins, the other sees a duplicate type.
       if ((err as { code?: string }).code !== "23505" && (err as { code?: string }).code !== "42P07") throw err;
+    }
+    // A ledger created before job ids existed gets the column (checked first: ALTER TABLE locks
+    // the table even when the column is there). Its rows keep NULL, which the claim honours.
+    if ((await this.db.query(HAS_JOB_COLUMN, [quoteName(ledgerTable)])).rowCount !== 0) return;
+    try {
+      await this.db.query(addJobColumnDdl(ledgerTable));
+    } catch (err) {
+      // Two writers adding it at once.
+      if ((err as { code?: string }).code !== "42701") throw err;
     }
   }
 

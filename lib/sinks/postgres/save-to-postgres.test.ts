@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ErrorCodes, StreamingError } from "../../../errors.js";
 import { CheckpointStore } from "../../../storage/checkpoint-store.js";
 import { LevelKv } from "../../../storage/level-kv.js";
@@ -9,9 +9,15 @@ import { PG_URL, testTable, type TestTable } from "../../test-support/postgres-f
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
 import { cleanupsAfterEach } from "../../test-support/cleanups.js";
-import type { PostgresSinkOptions } from "./postgres-options.js";
+import { removeGroup } from "../../test-support/group-fixture.js";
+import { NATS_URL, testStream, uniqueName } from "../../test-support/jetstream-fixture.js";
+import { dropJobId } from "../../test-support/legacy-checkpoint.js";
+import { groupJobId } from "../../job-identity.js";
+import { resolvePostgresOptions, type PostgresSinkOptions } from "./postgres-options.js";
+import { PostgresBatchWriter } from "./postgres-writer.js";
 
 const postgres = await serviceAvailable("postgres");
+const nats = await serviceAvailable("nats");
 const tempDir = tempDirs("dstream-pg-sink-");
 const cleanup = cleanupsAfterEach();
 
@@ -19,6 +25,22 @@ async function table(columns: string): Promise<TestTable> {
   const t = await testTable("dstream_pg_sink", columns);
   cleanup(() => t.remove());
   return t;
+}
+
+/** The errors in `err`'s cause chain, outermost first. */
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && chain.length < 10; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+/** Polls `cond` (a group runs its batches on its own loop) until it holds, with a deadline. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** A context saving each queued batch to PostgreSQL. */
@@ -85,6 +107,95 @@ describe.skipIf(!postgres)("saveToPostgres", () => {
       { word: "d", n: 4 },
     ]);
     expect((await t.ledger()).map((l) => l.batch_time)).toEqual(["1000", "2000", "3000"]);
+    // The job id is kept in the checkpoint: the restarted job found batch 2000's row as its own.
+    expect(second.ssc.jobId).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.ssc.jobId).toBe(first.ssc.jobId);
+    expect(await t.query(`SELECT DISTINCT job FROM dstream_sink_ledger WHERE target = $1`, [t.name])).toEqual([{ job: second.ssc.jobId }]);
+  });
+
+  it("a second job writing the same table under the same sink id fails its batch with SINK_CONFLICT, naming the other job and the fix (before: the batch was skipped as written)", async () => {
+    const t = await table("word text");
+    const first = await job([[["a"]]], { table: t.name, columns: ["word"] }, { dir: await tempDir(), named: "words" });
+    await first.clock.advance(1000);
+    await first.ssc.stop();
+    // Another checkpointed job, then a job without a checkpoint: each its own job.
+    for (const dir of [await tempDir(), undefined]) {
+      const other = await job([[["b"]]], { table: t.name, columns: ["word"] }, { ...(dir === undefined ? {} : { dir }), named: "words" });
+      expect(other.ssc.jobId).toBeTypeOf("string");
+      expect(other.ssc.jobId).not.toBe(first.ssc.jobId);
+      await expect(other.clock.advance(1000)).rejects.toMatchObject({ code: ErrorCodes.JOB_FAILED });
+      const err = (await other.ssc.awaitTermination().catch((e: unknown) => e)) as Error;
+      const conflict = (err as { cause?: unknown }).cause as Error;
+      expect(StreamingError.is(conflict, ErrorCodes.SINK_CONFLICT)).toBe(true);
+      expect(conflict.message).toBe(
+        `saveToPostgres(${t.name}): batch 1000 ms of sink words.saveToPostgres was already written to ${t.name} by another job (job ${first.ssc.jobId} in ledger dstream_sink_ledger; this job is ${other.ssc.jobId}), so this job's rows of that batch were not written. ` +
+          `Two jobs write ${t.name} under the same sink id, and each would take the other's batches for its own: give one of the sinks its own id with the option name: "…", or write to another table`,
+      );
+    }
+    expect(await t.query(`SELECT word FROM "${t.name}"`)).toEqual([{ word: "a" }]);
+  });
+
+  it("a ledger table from before job ids gets its job column; its rows (job NULL) still count as written, and a job whose checkpoint predates job ids writes NULL", async () => {
+    const t = await table("word text");
+    const ledger = uniqueName("dstream_old_ledger");
+    // The ledger as the builds before job ids created it, with a row of batch 1000.
+    await t.query(`CREATE TABLE "${ledger}" (target text NOT NULL, sink_id text NOT NULL, batch_time bigint NOT NULL, row_count integer NOT NULL, written_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target, sink_id, batch_time))`);
+    cleanup(() => t.query(`DROP TABLE IF EXISTS "${ledger}"`));
+    await t.query(`INSERT INTO "${ledger}" (target, sink_id, batch_time, row_count) VALUES ($1, 'words.saveToPostgres', 1000, 1)`, [t.name]);
+    const dir = await tempDir();
+    const first = await job([[["a"]], [["b"]]], { table: t.name, columns: ["word"], ledgerTable: ledger }, { dir, named: "words" });
+    await first.clock.advance(2000);
+    await first.ssc.stop();
+    await dropJobId(dir);
+    const second = await job([[["c"]]], { table: t.name, columns: ["word"], ledgerTable: ledger }, { dir, named: "words", clock: new ManualClock(2000) });
+    expect(second.ssc.recovered).toBe(true);
+    expect(second.ssc.jobId).toBeUndefined();
+    await second.clock.advance(1000);
+    expect(await t.query(`SELECT word FROM "${t.name}" ORDER BY word`)).toEqual([{ word: "b" }, { word: "c" }]);
+    expect(await t.query(`SELECT batch_time::int AS t, job FROM "${ledger}" ORDER BY batch_time`)).toEqual([
+      { t: 1000, job: null },
+      { t: 2000, job: first.ssc.jobId },
+      { t: 3000, job: null },
+    ]);
+  });
+
+  it.skipIf(!nats)("in a group every member is the same job: a re-run by another member is skipped; a batch another job wrote stops the member with SINK_CONFLICT, not retried", async () => {
+    const t = await table("word text");
+    const input = await testStream();
+    cleanup(() => input.remove());
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    await input.publish(0, "a");
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+    cleanup(() => ssc.stop().catch(() => undefined));
+    const completed: number[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+    ssc
+      .jetStream<string>({ servers: NATS_URL, stream: input.stream, subject: input.subject, partitions: 1 })
+      .map((m) => [m.value])
+      .name("out")
+      .saveToPostgres({ connectionString: PG_URL, table: t.name, columns: ["word"] });
+    await ssc.start();
+    expect(ssc.jobId).toBe(`group:${group}`);
+    await until("the member to hold partition 0", () => ssc.group!.owned().length === 1);
+    await clock.advance(1000);
+    await until("batch 1000", () => completed.includes(1000));
+    expect(await t.query(`SELECT sink_id, batch_time::int AS t, job FROM dstream_sink_ledger WHERE target = $1`, [t.name])).toEqual([{ sink_id: "out.saveToPostgres/p0", t: 1000, job: groupJobId(group) }]);
+    // Another member re-running batch 1000 (after a failover) writes under the group's job id: skipped.
+    const member = new PostgresBatchWriter(resolvePostgresOptions({ connectionString: PG_URL, table: t.name, columns: ["word"] }));
+    cleanup(() => member.close());
+    expect(await member.write("out.saveToPostgres/p0", 1000, [["a"]], groupJobId(group))).toBe("already-written");
+    // Another job wrote batch 2000 under the same sink id.
+    expect(await member.write("out.saveToPostgres/p0", 2000, [["x"]], "another-job")).toBe("written");
+    const warn = vi.spyOn(console, "warn");
+    cleanup(async () => warn.mockRestore());
+    await clock.advance(1000);
+    const err = await ssc.awaitTermination().catch((e: unknown) => e);
+    expect(causes(err).some((e) => StreamingError.is(e, ErrorCodes.SINK_CONFLICT))).toBe(true);
+    expect(String(err)).toMatch(/by another job \(job another-job in ledger dstream_sink_ledger; this job is group:/);
+    expect(warn.mock.calls.filter((c) => /retrying/.test(String(c[0])))).toEqual([]);
+    expect(await t.query(`SELECT word FROM "${t.name}" ORDER BY word`)).toEqual([{ word: "a" }, { word: "x" }]);
   });
 
   it("upsert mode updates rows by the conflict key; the last row of a key in a batch wins", async () => {

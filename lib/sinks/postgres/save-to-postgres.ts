@@ -26,11 +26,11 @@ export function rowOf(record: unknown, columns: readonly string[], index: number
 export function saveToPostgres<T>(stream: DStream<T>, options: PostgresSinkOptions): void {
   const resolved = resolvePostgresOptions(options);
   const writer = new PostgresBatchWriter(resolved);
-  registerSink(stream, "saveToPostgres", `saveToPostgres(${resolved.table})`, options.name, async (rdd, time, sinkId) => {
+  registerSink(stream, "saveToPostgres", `saveToPostgres(${resolved.table})`, options.name, async (rdd, time, sinkId, jobId) => {
     const rows: unknown[][] = [];
     let i = 0;
     rdd.forEachRecord((r) => void rows.push(rowOf(r, resolved.columns, i++)));
-    await writer.write(sinkId, time, rows);
+    await writer.write(sinkId, time, rows, jobId);
   });
   onContextStop(stream, () => writer.close());
 }
