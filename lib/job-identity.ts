@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
  * A job's identity, as the exactly-once sinks write it next to their sink ids (ledger rows,
  * message ids): two jobs that write the same table or stream under the same sink id must not
  * take each other's batches for their own. Stable across restarts of the same job: a
- * checkpointed job keeps it in its checkpoint's meta record, every member of a group derives it
- * from the group's name. A job without a checkpoint has one per context.
+ * checkpointed job keeps it in its checkpoint's meta record, a group in its meta (every member
+ * reads the same). A job without a checkpoint has one per context.
  */
 
 /** A new random job id (64 bits, hex): no two jobs or contexts share one. */
@@ -13,7 +13,11 @@ export function newJobId(): string {
   return randomBytes(8).toString("hex");
 }
 
-/** The job id of every member of group `name`: the members are one job. */
-export function groupJobId(name: string): string {
-  return `group:${name}`;
+/**
+ * A new job id for group `name`, `group:<name>:<random>`: written into the group's meta by its
+ * first member, read from there by every other. Random too, so that a group started over (its
+ * bucket deleted) or a namesake on another NATS server is another job.
+ */
+export function newGroupJobId(name: string): string {
+  return `group:${name}:${newJobId()}`;
 }

@@ -27,7 +27,7 @@ import type { JetStreamMessage, JetStreamOptions } from "./sources/jetstream/jet
 import type { GroupBatchView, GroupHandle } from "./group/contracts.js";
 import { resolveGroupOptions, type GroupOptions, type ResolvedGroupOptions } from "./group/group-options.js";
 import { GroupRuntime } from "./group/group-runtime.js";
-import { groupJobId, newJobId } from "./job-identity.js";
+import { newJobId } from "./job-identity.js";
 import { GroupReceiverInputDStream } from "./group/group-receiver.js";
 
 /** Options of a StreamingContext. */
@@ -182,12 +182,13 @@ export class StreamingContext {
 
   /**
    * @internal The job's identity, as the exactly-once sinks write it (lib/job-identity.ts): in a
-   * group `group:<name>`; with a checkpoint, the id its meta record keeps (undefined for a
-   * checkpoint created before job ids existed: its sinks write as they did); else one per context.
-   * Read at batch time (the checkpoint is open by then).
+   * group, the id its meta keeps (`group:<name>:<random>`); with a checkpoint, the id its meta
+   * record keeps; undefined for a group or checkpoint created before job ids existed (its sinks
+   * write as they did); else one per context. Read at batch time (the group is joined, the
+   * checkpoint open by then).
    */
   get jobId(): string | undefined {
-    if (this.groupOptions !== undefined) return groupJobId(this.groupOptions.name);
+    if (this.groupOptions !== undefined) return this.groupMember?.jobId;
     if (this.session !== undefined) return this.session.jobId;
     return (this.ownJobId ??= newJobId());
   }

@@ -19,6 +19,11 @@ export interface GroupMeta {
   fingerprint: unknown;
   /** The key hash that maps a key to its partition (`hashKey(key) % partitions`); fixed per group. */
   hash: "dstream-hashKey-v1";
+  /**
+   * The group's job id (lib/job-identity.ts), written by its first member: every member's sinks
+   * write it. Absent in groups created before job ids existed: their sinks write as they did.
+   */
+  jobId?: string;
 }
 
 /** One live member and the partitions it holds. */

@@ -30,6 +30,7 @@ import type { StreamingContext } from "../streaming-context.js";
 import type { Time } from "../time.js";
 import type { GroupBatchView, GroupCoordinator, GroupHandle, MemberInfo, PartitionLog, PlanEntry, ShuffleExchange } from "./contracts.js";
 import { joinGroup } from "./coordinator.js";
+import { newGroupJobId } from "../job-identity.js";
 import { shuffleExchange } from "./exchange.js";
 import type { ResolvedGroupOptions } from "./group-options.js";
 import { partitionLog } from "./partition-log.js";
@@ -109,6 +110,11 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
     return this.coordinator?.owned() ?? [];
   }
 
+  /** The group's job id, from its meta once joined; undefined for a group created before job ids. */
+  get jobId(): string | undefined {
+    return this.coordinator?.meta.jobId;
+  }
+
   holds(p: number): boolean {
     return this.owned().includes(p);
   }
@@ -132,7 +138,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       group: this.options.name,
       ...(this.options.memberId === undefined ? {} : { memberId: this.options.memberId }),
       leaseMs: this.options.leaseMs,
-      proposed: { partitions, zeroTime: proposedZero, batchDuration, fingerprint: graph.fingerprint(), hash: "dstream-hashKey-v1" },
+      proposed: { partitions, zeroTime: proposedZero, batchDuration, fingerprint: graph.fingerprint(), hash: "dstream-hashKey-v1", jobId: newGroupJobId(this.options.name) },
     });
     this.coordinator = coordinator;
     this.zeroTime = coordinator.meta.zeroTime;

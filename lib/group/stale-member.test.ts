@@ -16,7 +16,6 @@ import { serviceAvailable } from "../test-support/services.js";
 import { joinGroup } from "./coordinator.js";
 import type { GroupMeta } from "./contracts.js";
 import { partitionLog } from "./partition-log.js";
-import { groupJobId } from "../job-identity.js";
 
 const nats = await serviceAvailable("nats");
 const cleanup = cleanupsAfterEach();
@@ -74,7 +73,7 @@ describe.skipIf(!nats)("a member that lost its partition in the middle of a batc
     expect((await log.open(0)).entries.map((e) => `${e.kind} ${e.time}`)).toEqual(["plan 1000"]);
     const publisher = new JetStreamBatchPublisher([NATS_URL], 1000, out);
     cleanup(() => publisher.close());
-    await publisher.publish("out.saveToJetStream/p0", 1000, 1000, [{ subject: out, data: new TextEncoder().encode("hello") }], groupJobId(group));
+    await publisher.publish("out.saveToJetStream/p0", 1000, 1000, [{ subject: out, data: new TextEncoder().encode("hello") }], coordinator.meta.jobId);
     await log.append(0, { kind: "commit", time: 1000, deltas: {}, member: "b" });
 
     // A goes on after the target stream's duplicate window. Before: its sink published the

@@ -5,7 +5,10 @@ import { LevelKv } from "../../../storage/level-kv.js";
 import { ManualClock } from "../../clock.js";
 import { StreamingContext } from "../../streaming-context.js";
 import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
-import { NATS_URL, testStream, type TestStream } from "../../test-support/jetstream-fixture.js";
+import { NATS_URL, testStream, uniqueName, type TestStream } from "../../test-support/jetstream-fixture.js";
+import { removeGroup } from "../../test-support/group-fixture.js";
+import { GROUP_META_KEY, groupBucketName } from "../../group/coordinator.js";
+import { encodeValue } from "../../../storage/codec.js";
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
 import { dropJobId } from "../../test-support/legacy-checkpoint.js";
@@ -36,6 +39,15 @@ async function job<T>(batches: T[][], options: Omit<JetStreamSinkOptions<T>, "se
 }
 
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
+
+/** Polls `cond` (a group runs its batches on its own loop) until it holds, with a deadline. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe.skipIf(!nats)("saveToJetStream", () => {
   it("publishes every record with Nats-Msg-Id `${jobId}:${sinkId}:${batchTime}:${index}`, subject and key per record", async () => {
@@ -115,6 +127,43 @@ describe.skipIf(!nats)("saveToJetStream", () => {
       ["a", `${first.ssc.jobId}:words:1000:0`],
       ["b", "words:2000:0"],
     ]);
+  });
+
+  it("in a group, every member publishes under the group's job id; a group created before job ids keeps the ids it always published", async () => {
+    const input = await stream();
+    const target = await stream();
+    const out = `${target.stream}.out`;
+    await input.publish(0, "a");
+    for (const legacy of [false, true]) {
+      const group = uniqueName("g");
+      cleanup(() => removeGroup(group));
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+      cleanup(() => ssc.stop().catch(() => undefined));
+      const completed: number[] = [];
+      ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+      ssc
+        .jetStream<string>({ servers: NATS_URL, stream: input.stream, subject: input.subject, partitions: 1 })
+        .map((m) => m.value)
+        .name("out")
+        .saveToJetStream({ servers: NATS_URL, subject: out });
+      if (legacy) {
+        // The group's meta as builds before job ids wrote it.
+        const bucket = await input.client.kvBucket(groupBucketName(group));
+        await bucket.create(GROUP_META_KEY, encodeValue({ partitions: 1, zeroTime: 0, batchDuration: 1000, fingerprint: ssc.graph.fingerprint(), hash: "dstream-hashKey-v1" }));
+      }
+      await ssc.start();
+      await until("the member to hold partition 0", () => ssc.group!.owned().length === 1);
+      await clock.advance(1000);
+      await until("batch 1000", () => completed.includes(1000));
+      await ssc.stop();
+      if (legacy) expect(ssc.jobId).toBeUndefined();
+      else expect(ssc.jobId).toMatch(new RegExp(`^group:${group}:[0-9a-f]{16}$`));
+    }
+    const got = await target.read(out);
+    expect(got.map((m) => text(m.data))).toEqual(["a", "a"]);
+    expect(got[0]!.headers?.["Nats-Msg-Id"]).toMatch(/^group:g_[0-9a-f]+:[0-9a-f]{16}:out\.saveToJetStream\/p0:1000:0$/);
+    expect(got[1]!.headers?.["Nats-Msg-Id"]).toBe("out.saveToJetStream/p0:1000:0");
   });
 
   it("refuses a stream whose duplicate window is shorter than recoveryWindow, saying what to set", async () => {

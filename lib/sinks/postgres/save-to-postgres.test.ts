@@ -12,7 +12,6 @@ import { cleanupsAfterEach } from "../../test-support/cleanups.js";
 import { removeGroup } from "../../test-support/group-fixture.js";
 import { NATS_URL, testStream, uniqueName } from "../../test-support/jetstream-fixture.js";
 import { dropJobId } from "../../test-support/legacy-checkpoint.js";
-import { groupJobId } from "../../job-identity.js";
 import { resolvePostgresOptions, type PostgresSinkOptions } from "./postgres-options.js";
 import { PostgresBatchWriter } from "./postgres-writer.js";
 
@@ -177,15 +176,17 @@ describe.skipIf(!postgres)("saveToPostgres", () => {
       .name("out")
       .saveToPostgres({ connectionString: PG_URL, table: t.name, columns: ["word"] });
     await ssc.start();
-    expect(ssc.jobId).toBe(`group:${group}`);
+    const jobId = ssc.jobId;
+    expect(jobId).toMatch(new RegExp(`^group:${group}:[0-9a-f]{16}$`));
     await until("the member to hold partition 0", () => ssc.group!.owned().length === 1);
     await clock.advance(1000);
     await until("batch 1000", () => completed.includes(1000));
-    expect(await t.query(`SELECT sink_id, batch_time::int AS t, job FROM dstream_sink_ledger WHERE target = $1`, [t.name])).toEqual([{ sink_id: "out.saveToPostgres/p0", t: 1000, job: groupJobId(group) }]);
-    // Another member re-running batch 1000 (after a failover) writes under the group's job id: skipped.
+    expect(await t.query(`SELECT sink_id, batch_time::int AS t, job FROM dstream_sink_ledger WHERE target = $1`, [t.name])).toEqual([{ sink_id: "out.saveToPostgres/p0", t: 1000, job: jobId }]);
+    // Another member re-running batch 1000 (after a failover) writes under the group's job id (every
+    // member reads it from the group's meta): skipped.
     const member = new PostgresBatchWriter(resolvePostgresOptions({ connectionString: PG_URL, table: t.name, columns: ["word"] }));
     cleanup(() => member.close());
-    expect(await member.write("out.saveToPostgres/p0", 1000, [["a"]], groupJobId(group))).toBe("already-written");
+    expect(await member.write("out.saveToPostgres/p0", 1000, [["a"]], jobId)).toBe("already-written");
     // Another job wrote batch 2000 under the same sink id.
     expect(await member.write("out.saveToPostgres/p0", 2000, [["x"]], "another-job")).toBe("written");
     const warn = vi.spyOn(console, "warn");
