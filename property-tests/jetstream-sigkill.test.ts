@@ -76,14 +76,19 @@ describe.skipIf(!ready)("JetStream → PostgreSQL + JetStream under SIGKILL", ()
       // The output subject: every (batch, index) once, indices 0..n-1 per batch, in order.
       const out = await s.read(`${s.stream}.out`);
       const byBatch = new Map<number, [string, number][]>();
+      const jobs = new Set<string>();
       for (const m of out) {
-        const [sink, time, index] = (m.headers?.["Nats-Msg-Id"] ?? "").split(":");
+        const [job, sink, time, index] = (m.headers?.["Nats-Msg-Id"] ?? "").split(":");
+        jobs.add(job!);
         expect(sink).toBe("totals.saveToJetStream");
         const list = byBatch.get(Number(time)) ?? [];
         expect(Number(index), `message ${m.seq}: batch ${time} index`).toBe(list.length);
         list.push(JSON.parse(new TextDecoder().decode(m.data)) as [string, number]);
         byBatch.set(Number(time), list);
       }
+      // One job id (the checkpoint's) across every kill and restart, in the Msg-Ids and the ledger.
+      expect([...jobs]).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+      expect(await t.query(`SELECT DISTINCT job FROM dstream_sink_ledger WHERE target = $1`, [t.name])).toEqual([{ job: [...jobs][0] }]);
       // Each batch's totals are the PostgreSQL counts of the batches up to it.
       const running = new Map<string, number>();
       let r = 0;

@@ -287,7 +287,7 @@ export class GroupFixture {
 
   /**
    * Every running total on the output subject (a batch's `[word, total]`, its batch time in the
-   * Msg-Id `<sink id>:<time>:<index>`) equals the word's PostgreSQL counts summed over the batches
+   * Msg-Id `<job id>:<sink id>:<time>:<index>`) equals the word's PostgreSQL counts summed over the batches
    * up to that one: state and sink agree batch by batch, not only at the end.
    */
   async expectTotalsMatchCounts(): Promise<void> {
