@@ -46,7 +46,7 @@ describe.skipIf(!nats)("dstream inspect --group", () => {
     const { code, out } = await run("inspect", "--group", group, "--servers", NATS_URL, "--lease-ms", String(LEASE_MS), "--json");
     expect(code).toBe(0);
     const r = JSON.parse(out) as GroupStatus;
-    expect(r).toMatchObject({ group, partitions: PARTITIONS, batchDuration: 1000, zeroTime: 0, leaseMs: LEASE_MS });
+    expect(r).toMatchObject({ group, partitions: PARTITIONS, batchDuration: 1000, zeroTime: 0, jobId: expect.stringMatching(new RegExp(`^group:${group}:[0-9a-f]{16}$`)), leaseMs: LEASE_MS });
     expect(r.fingerprint.stateful).toHaveLength(1);
     expect(r.members).toEqual([{ id: memberId, live: true, heartbeatAgeMs: expect.any(Number), partitions: [0, 1, 2].map((partition) => ({ partition, epoch: 1 })) }]);
     expect(r.members[0]!.heartbeatAgeMs).toBeLessThan(LEASE_MS);
@@ -62,6 +62,7 @@ describe.skipIf(!nats)("dstream inspect --group", () => {
     expect(text.code).toBe(0);
     expect(text.out).toContain(`group ${group}  (KV bucket dstream_group_${group}, log stream ${logStream})`);
     expect(text.out).toContain("members (1 live)");
+    expect(text.out).toContain(`  job id              ${r.jobId}\n`);
     expect(text.out).toMatch(new RegExp(`${memberId}\\s+live\\s+\\S+ m?s\\s+0@1 1@1 2@1`));
     expect(text.out).toMatch(new RegExp(`\\n  0\\s+${memberId}\\s+1\\s+3000\\s+${memberId}\\s+-\\s+2000 \\(.* ago\\)\\s+3\\s+0`));
 

@@ -78,7 +78,7 @@ describe("dstream inspect", () => {
     const { code, out } = await run("inspect", dir, "--json");
     expect(code).toBe(0);
     const r = JSON.parse(out) as InspectReport;
-    expect(r).toMatchObject({ initialized: true, formatVersion: 1, batchDuration: 1000, zeroTime: 0, lastCommittedTime: 3000, pendingBatches: [] });
+    expect(r).toMatchObject({ initialized: true, formatVersion: 1, batchDuration: 1000, zeroTime: 0, jobId: expect.stringMatching(/^[0-9a-f]{16}$/), lastCommittedTime: 3000, pendingBatches: [] });
     expect(r.wal).toHaveLength(1);
     expect(r.wal[0]).toMatchObject({ receiverId: 0, lastOffset: 3 });
     expect(r.wal[0]?.bytes).toBeGreaterThan(0);
@@ -93,6 +93,7 @@ describe("dstream inspect", () => {
     const { code, out } = await run("inspect", dir);
     expect(code).toBe(0);
     expect(out).toContain("format version      1");
+    expect(out).toMatch(/\n {2}job id {14}[0-9a-f]{16}\n/);
     expect(out).toContain("last committed      3000 (1970-01-01T00:00:03.000Z)");
     expect(out).toMatch(/totals\s+3\s+\d+ B\s+2000\s+1\n/);
     expect(await fingerprint(dir)).toBe(before);

@@ -53,6 +53,11 @@ export interface InspectReport {
   formatVersion: number | undefined;
   batchDuration: number | undefined;
   zeroTime: number | undefined;
+  /**
+   * The job id its exactly-once sinks write (a `DSTREAM_SINK_CONFLICT` names the other job by it);
+   * undefined for a checkpoint created before job ids.
+   */
+  jobId: string | undefined;
   lastCommittedTime: number | undefined;
   /** Batch plans still stored (committed ones are kept for a while). */
   plannedBatches: number;
@@ -104,6 +109,7 @@ async function report(dir: string, store: CheckpointStore, lag: boolean): Promis
     formatVersion: meta?.formatVersion,
     batchDuration: meta?.batchDuration,
     zeroTime: meta?.zeroTime,
+    jobId: meta?.jobId,
     lastCommittedTime: last,
     plannedBatches: plans.length,
     pendingBatches: plans.filter((p) => last === undefined || p.time > last).map((p) => p.time),

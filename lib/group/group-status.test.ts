@@ -25,6 +25,7 @@ const META: GroupMeta = {
     ],
   },
   hash: "dstream-hashKey-v1",
+  jobId: "group:gs:0123456789abcdef",
 };
 
 const commit = (time: number, member: string) => ({ kind: "commit" as const, time, deltas: {}, member });
@@ -60,7 +61,7 @@ describe.skipIf(!nats)("readGroupStatus", () => {
     const kv = await client.streamState(`KV_dstream_group_${group}`);
     const logState = await client.streamState(`DSTREAM_GROUP_${group}_LOG`);
     const status = await readGroupStatus(client, group, { leaseMs: 60_000 });
-    expect(status).toMatchObject({ group, partitions: 3, batchDuration: 1000, zeroTime: 0, hash: "dstream-hashKey-v1", leaseMs: 60_000 });
+    expect(status).toMatchObject({ group, partitions: 3, batchDuration: 1000, zeroTime: 0, hash: "dstream-hashKey-v1", jobId: "group:gs:0123456789abcdef", leaseMs: 60_000 });
     expect(status.fingerprint).toEqual({ operators: 2, inputs: 1, stateful: ["StateDStream totals"], windowed: 0 });
     expect(status.members).toEqual([{ id: "m-a", live: true, heartbeatAgeMs: expect.any(Number), partitions: [0, 1, 2].map((p) => ({ partition: p, epoch: 1 })) }]);
     expect(status.partitionStatus).toEqual([

@@ -60,6 +60,8 @@ export interface GroupStatus {
   batchDuration: Duration;
   zeroTime: Time;
   hash: string;
+  /** The job id its members' exactly-once sinks write; null for a group created before job ids. */
+  jobId: string | null;
   fingerprint: FingerprintSummary;
   members: GroupMemberStatus[];
   partitionStatus: GroupPartitionStatus[];
@@ -143,6 +145,7 @@ export async function readGroupStatus(client: JetStreamClient, group: string, op
     batchDuration: meta.batchDuration,
     zeroTime: meta.zeroTime,
     hash: meta.hash,
+    jobId: meta.jobId ?? null,
     fingerprint: summarizeFingerprint(meta.fingerprint),
     members,
     partitionStatus,
