@@ -13,6 +13,7 @@ const ROWS_PER_STATEMENT = 2000;
 /** Node's codes for a server that cannot be reached, and PostgreSQL's for a missing table. */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EAI_AGAIN"]);
 const UNDEFINED_TABLE = "42P01";
+const INSUFFICIENT_PRIVILEGE = "42501";
 
 /** How to fix the errors a first run meets (the server is not running, the table was never created), or "". */
 function fix(err: unknown): string {
@@ -77,7 +78,8 @@ export class PostgresBatchWriter {
         jobId ?? null,
       ]);
       if (claimed.rowCount === 0) {
-        // READ COMMITTED: this statement sees the row the INSERT found (committed, or it would have waited).
+        // The row the INSERT found, committed (the INSERT waited for its writer): READ COMMITTED sees
+        // it in this statement; REPEATABLE READ would have failed the INSERT instead.
         const found = await client.query<{ job: string | null }>(`SELECT job FROM ${quoteName(ledgerTable)} WHERE target = $1 AND sink_id = $2 AND batch_time = $3`, [table, sinkId, time]);
         await client.query("ROLLBACK");
         const writer = found.rows[0]?.job ?? null;
@@ -130,7 +132,11 @@ export class PostgresBatchWriter {
       await this.db.query(addJobColumnDdl(ledgerTable));
     } catch (err) {
       // Two writers adding it at once.
-      if ((err as { code?: string }).code !== "42701") throw err;
+      if ((err as { code?: string }).code === "42701") return;
+      if ((err as { code?: string }).code === INSUFFICIENT_PRIVILEGE) {
+        throw new Error(`the ledger table ${ledgerTable} has no job column (an older dstream created it) and this role may not add it: run ALTER TABLE ${quoteName(ledgerTable)} ADD COLUMN job text as its owner (${(err as Error).message})`, { cause: err });
+      }
+      throw err;
     }
   }
 
