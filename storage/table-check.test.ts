@@ -79,7 +79,7 @@ describe("the LevelDB table check", () => {
     expect(keys.sort()).toEqual(Array.from({ length: n }, (_, i) => key(i).toString()));
   });
 
-  it("catches one flipped bit in any byte of a table but the footer's padding", async () => {
+  it("catches one flipped bit in any byte of a table, but where the footer still names the same blocks", async () => {
     const dir = await storeWithTables(300, 12);
     const [name] = tables(dir);
     const original = readFileSync(join(dir, name!));
@@ -87,28 +87,34 @@ describe("the LevelDB table check", () => {
     // The footer: two block handles (varints), padding to 40 bytes, the 8-byte magic number.
     const blocks = tableBlocks(original, size);
     const handlesEnd = footerHandlesEnd(original);
-    const seed = Math.floor(Math.random() * 2 ** 31);
+    const handles = footerHandles(original);
+    const given = process.env.DSTREAM_SEED;
+    const seed = given !== undefined && given !== "" ? Number(given) : Math.floor(Math.random() * 2 ** 31);
     console.log(`[table-check] flip seed ${seed} (replay: DSTREAM_SEED=${seed})`);
-    const random = prng(Number(process.env.DSTREAM_SEED ?? seed));
+    const random = prng(seed);
     let caught = 0;
     for (let at = 0; at < size; at++) {
       const bytes = Buffer.from(original);
       const bit = Math.floor(random() * 8);
       bytes[at] = bytes[at]! ^ (1 << bit);
-      const padding = at >= handlesEnd && at < size - 8;
+      // Harmless to LevelDB too, which reads the footer's handles and ignores the rest: a flip in
+      // the padding, or one that re-encodes a handle to the same value (the continuation bit of a
+      // handle's last byte, followed by a zero byte of padding).
+      const harmless = (at >= handlesEnd && at < size - 8) || (at >= size - 48 && at < size - 8 && sameHandles(footerHandles(bytes), handles));
       let damage: unknown;
       try {
         tableBlocks(bytes, size);
       } catch (err) {
         damage = err;
       }
-      if (padding) expect(damage, `byte ${at} (footer padding), bit ${bit}`).toBeUndefined();
+      if (harmless) expect(damage, `byte ${at} (footer, same blocks named), bit ${bit}`).toBeUndefined();
       else {
         expect(damage, `byte ${at} of ${size}, bit ${bit}: not caught`).toBeInstanceOf(TableDamage);
         caught++;
       }
     }
-    expect(caught).toBe(handlesEnd + 8);
+    // Every byte of the blocks and their trailers, and the magic number.
+    expect(caught).toBeGreaterThanOrEqual(size - 48 + 8);
     expect(blocks.length).toBeGreaterThan(2);
   });
 
@@ -162,6 +168,25 @@ describe("the LevelDB table check", () => {
     expect((err as StorageError).code).toBe(ErrorCodes.STORAGE_CORRUPT);
   });
 });
+
+/** The footer's four varints (metaindex offset and size, index offset and size), as LevelDB decodes them; undefined if malformed. */
+function footerHandles(bytes: Uint8Array): number[] | undefined {
+  const out: number[] = [];
+  let pos = bytes.length - 48;
+  for (let i = 0; i < 4; i++) {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= bytes.length - 8 || shift > 63) return undefined;
+      const b = bytes[pos++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    out.push(value);
+  }
+  return out;
+}
+
+const sameHandles = (a: number[] | undefined, b: number[] | undefined): boolean => a !== undefined && b !== undefined && a.every((v, i) => v === b[i]);
 
 /** Where the footer's two block handles end (the padding starts). */
 function footerHandlesEnd(bytes: Uint8Array): number {
