@@ -1,4 +1,5 @@
 import { ManualClock } from "../clock.js";
+import type { DStream } from "../dstream/internal.js";
 import { JetStreamClient } from "../sources/jetstream/jetstream-client.js";
 import { StreamingContext } from "../streaming-context.js";
 import { NATS_URL, type TestStream } from "./jetstream-fixture.js";
@@ -60,4 +61,17 @@ export async function oneMemberWordCount(
       }
     },
   };
+}
+
+/**
+ * A one-member group (leaseMs 1500) on a ManualClock at 0 whose job is `define` over the values of
+ * `input`'s partition 0; it records the batches it completes. Not started; stopped by the caller.
+ */
+export function oneMemberGroup(input: TestStream, group: string, define: (values: DStream<string>) => void): { ssc: StreamingContext; clock: ManualClock; completed: number[] } {
+  const clock = new ManualClock(0);
+  const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+  const completed: number[] = [];
+  ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
+  define(ssc.jetStream<string>({ servers: NATS_URL, stream: input.stream, subject: input.subject, partitions: 1 }).map((m) => m.value));
+  return { ssc, clock, completed };
 }

@@ -6,7 +6,7 @@ import { ManualClock } from "../../clock.js";
 import { StreamingContext } from "../../streaming-context.js";
 import { CrashBeforeCommitKv } from "../../test-support/crash-before-commit.js";
 import { NATS_URL, testStream, uniqueName, type TestStream } from "../../test-support/jetstream-fixture.js";
-import { removeGroup } from "../../test-support/group-fixture.js";
+import { oneMemberGroup, removeGroup } from "../../test-support/group-fixture.js";
 import { GROUP_META_KEY, groupBucketName } from "../../group/coordinator.js";
 import { encodeValue } from "../../../storage/codec.js";
 import { serviceAvailable } from "../../test-support/services.js";
@@ -137,16 +137,8 @@ describe.skipIf(!nats)("saveToJetStream", () => {
     for (const legacy of [false, true]) {
       const group = uniqueName("g");
       cleanup(() => removeGroup(group));
-      const clock = new ManualClock(0);
-      const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+      const { ssc, clock, completed } = oneMemberGroup(input, group, (values) => values.name("out").saveToJetStream({ servers: NATS_URL, subject: out }));
       cleanup(() => ssc.stop().catch(() => undefined));
-      const completed: number[] = [];
-      ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
-      ssc
-        .jetStream<string>({ servers: NATS_URL, stream: input.stream, subject: input.subject, partitions: 1 })
-        .map((m) => m.value)
-        .name("out")
-        .saveToJetStream({ servers: NATS_URL, subject: out });
       if (legacy) {
         // The group's meta as builds before job ids wrote it.
         const bucket = await input.client.kvBucket(groupBucketName(group));

@@ -9,8 +9,8 @@ import { PG_URL, testTable, type TestTable } from "../../test-support/postgres-f
 import { serviceAvailable } from "../../test-support/services.js";
 import { tempDirs } from "../../test-support/temp-dirs.js";
 import { cleanupsAfterEach } from "../../test-support/cleanups.js";
-import { removeGroup } from "../../test-support/group-fixture.js";
-import { NATS_URL, testStream, uniqueName } from "../../test-support/jetstream-fixture.js";
+import { oneMemberGroup, removeGroup } from "../../test-support/group-fixture.js";
+import { testStream, uniqueName } from "../../test-support/jetstream-fixture.js";
 import { dropJobId } from "../../test-support/legacy-checkpoint.js";
 import { resolvePostgresOptions, type PostgresSinkOptions } from "./postgres-options.js";
 import { PostgresBatchWriter } from "./postgres-writer.js";
@@ -165,16 +165,13 @@ describe.skipIf(!postgres)("saveToPostgres", () => {
     const group = uniqueName("g");
     cleanup(() => removeGroup(group));
     await input.publish(0, "a");
-    const clock = new ManualClock(0);
-    const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500 } });
+    const { ssc, clock, completed } = oneMemberGroup(input, group, (values) =>
+      values
+        .map((v) => [v])
+        .name("out")
+        .saveToPostgres({ connectionString: PG_URL, table: t.name, columns: ["word"] }),
+    );
     cleanup(() => ssc.stop().catch(() => undefined));
-    const completed: number[] = [];
-    ssc.addStreamingListener({ onBatchCompleted: (e) => void completed.push(e.batchInfo.batchTime) });
-    ssc
-      .jetStream<string>({ servers: NATS_URL, stream: input.stream, subject: input.subject, partitions: 1 })
-      .map((m) => [m.value])
-      .name("out")
-      .saveToPostgres({ connectionString: PG_URL, table: t.name, columns: ["word"] });
     await ssc.start();
     const jobId = ssc.jobId;
     expect(jobId).toMatch(new RegExp(`^group:${group}:[0-9a-f]{16}$`));
