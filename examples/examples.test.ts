@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ManualClock, StreamingContext, type DStream } from "dstream";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -103,11 +103,18 @@ describe("file stream", () => {
     ssc = new StreamingContext({ batchDuration: 1000, clock });
     const files = ssc.textFileStream(dir, { writeFinishMs: 50 });
     const counts = collect(buildFileWordCount(files));
+    // Files appear whole (written elsewhere, renamed in): one written in place may be seen empty
+    // first, and change after the clock moved on, so that its batch finds it not yet stable.
+    const staging = await tempDir();
+    const put = async (name: string, text: string): Promise<void> => {
+      await writeFile(join(staging, name), text);
+      await rename(join(staging, name), join(dir, name));
+    };
     await ssc.start();
-    await writeFile(join(dir, "one.txt"), "hello files\nhello\n");
+    await put("one.txt", "hello files\nhello\n");
     await vi.waitFor(() => expect(files.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
-    await writeFile(join(dir, "two.txt"), "files again\n");
+    await put("two.txt", "files again\n");
     await vi.waitFor(() => expect(files.pendingFiles).toBe(1), WAIT);
     await clock.advance(2000);
     expect([...counts.values()]).toEqual([[["files", 1], ["hello", 2]], [["again", 1], ["files", 1]], []]);

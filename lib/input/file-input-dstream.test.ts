@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,15 +9,28 @@ import type { FileInputDStream, FileStreamOptions } from "./file-input-dstream.j
 const WAIT = { timeout: 20_000, interval: 10 };
 
 let dir: string;
+let staging: string;
 let ssc: StreamingContext | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "dstream-files-"));
+  staging = await mkdtemp(join(tmpdir(), "dstream-files-staging-"));
 });
 afterEach(async () => {
   await ssc?.stop();
   ssc = undefined;
   await rm(dir, { recursive: true, force: true });
+  await rm(staging, { recursive: true, force: true });
 });
+
+/**
+ * A file that appears in the watched directory whole (written elsewhere, then renamed in), as the
+ * README tells writers to do: a file written in place may be seen first empty, and then change
+ * after the clock moved on, so that a batch finds it not yet stable (a busy machine did so).
+ */
+async function put(name: string, content: string): Promise<void> {
+  await writeFile(join(staging, name), content);
+  await rename(join(staging, name), join(dir, name));
+}
 
 function setup(options: FileStreamOptions = {}) {
   const clock = new ManualClock();
@@ -36,11 +49,11 @@ describe("textFileStream", () => {
     const { clock, stream, batches, counts, ssc } = setup();
     await ssc.start();
     await writeFile(join(dir, ".hidden"), "secret\n");
-    await writeFile(join(dir, "a.txt"), "1\r\n2\n");
+    await put("a.txt", "1\r\n2\n");
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
-    await writeFile(join(dir, "c.txt"), "c");
-    await writeFile(join(dir, "b.txt"), "b1\nb2\n");
+    await put("c.txt", "c");
+    await put("b.txt", "b1\nb2\n");
     await appendFile(join(dir, "a.txt"), "3\n");
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(2), WAIT);
     await clock.advance(2000);
@@ -109,11 +122,12 @@ describe("textFileStream", () => {
     };
     try {
       const first = await runJob();
-      await writeFile(join(dir, "a.txt"), "a\n");
+      await put("a.txt", "a\n");
       await vi.waitFor(() => expect(first.stream.pendingFiles).toBe(1), WAIT);
       await clock.advance(1000);
+      expect(first.out).toEqual([["a"]]);
       await first.ctx.stop();
-      await writeFile(join(dir, "b.txt"), "b\n");
+      await put("b.txt", "b\n");
       const second = await runJob();
       await vi.waitFor(() => expect(second.stream.pendingFiles).toBe(1), WAIT);
       await clock.advance(1000);
