@@ -1,4 +1,3 @@
-import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ManualClock, StreamingContext, type DStream } from "dstream";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -7,6 +6,7 @@ import { buildSocketWordCount, startLineServer } from "./socket-stream.js";
 import { buildStatefulWordCount, type SessionEvent } from "./stateful-word-count.js";
 import { buildStaticJoin } from "./static-join.js";
 import { buildWindowedCounts } from "./windowed-counts.js";
+import { putFile } from "../lib/test-support/put-file.js";
 import { tempDirs } from "../lib/test-support/temp-dirs.js";
 
 const WAIT = { timeout: 20_000, interval: 10 };
@@ -103,18 +103,11 @@ describe("file stream", () => {
     ssc = new StreamingContext({ batchDuration: 1000, clock });
     const files = ssc.textFileStream(dir, { writeFinishMs: 50 });
     const counts = collect(buildFileWordCount(files));
-    // Files appear whole (written elsewhere, renamed in): one written in place may be seen empty
-    // first, and change after the clock moved on, so that its batch finds it not yet stable.
-    const staging = await tempDir();
-    const put = async (name: string, text: string): Promise<void> => {
-      await writeFile(join(staging, name), text);
-      await rename(join(staging, name), join(dir, name));
-    };
     await ssc.start();
-    await put("one.txt", "hello files\nhello\n");
+    await putFile(dir, "one.txt", "hello files\nhello\n");
     await vi.waitFor(() => expect(files.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
-    await put("two.txt", "files again\n");
+    await putFile(dir, "two.txt", "files again\n");
     await vi.waitFor(() => expect(files.pendingFiles).toBe(1), WAIT);
     await clock.advance(2000);
     expect([...counts.values()]).toEqual([[["files", 1], ["hello", 2]], [["again", 1], ["files", 1]], []]);

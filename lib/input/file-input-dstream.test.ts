@@ -1,36 +1,24 @@
-import { appendFile, mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
 import { StreamingContext } from "../streaming-context.js";
+import { putFile } from "../test-support/put-file.js";
 import type { FileInputDStream, FileStreamOptions } from "./file-input-dstream.js";
 
 const WAIT = { timeout: 20_000, interval: 10 };
 
 let dir: string;
-let staging: string;
 let ssc: StreamingContext | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "dstream-files-"));
-  staging = await mkdtemp(join(tmpdir(), "dstream-files-staging-"));
 });
 afterEach(async () => {
   await ssc?.stop();
   ssc = undefined;
   await rm(dir, { recursive: true, force: true });
-  await rm(staging, { recursive: true, force: true });
 });
-
-/**
- * A file that appears in the watched directory whole (written elsewhere, then renamed in), as the
- * README tells writers to do: a file written in place may be seen first empty, and then change
- * after the clock moved on, so that a batch finds it not yet stable (a busy machine did so).
- */
-async function put(name: string, content: string): Promise<void> {
-  await writeFile(join(staging, name), content);
-  await rename(join(staging, name), join(dir, name));
-}
 
 function setup(options: FileStreamOptions = {}) {
   const clock = new ManualClock();
@@ -49,11 +37,11 @@ describe("textFileStream", () => {
     const { clock, stream, batches, counts, ssc } = setup();
     await ssc.start();
     await writeFile(join(dir, ".hidden"), "secret\n");
-    await put("a.txt", "1\r\n2\n");
+    await putFile(dir, "a.txt", "1\r\n2\n");
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
-    await put("c.txt", "c");
-    await put("b.txt", "b1\nb2\n");
+    await putFile(dir, "c.txt", "c");
+    await putFile(dir, "b.txt", "b1\nb2\n");
     await appendFile(join(dir, "a.txt"), "3\n");
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(2), WAIT);
     await clock.advance(2000);
@@ -122,12 +110,12 @@ describe("textFileStream", () => {
     };
     try {
       const first = await runJob();
-      await put("a.txt", "a\n");
+      await putFile(dir, "a.txt", "a\n");
       await vi.waitFor(() => expect(first.stream.pendingFiles).toBe(1), WAIT);
       await clock.advance(1000);
       expect(first.out).toEqual([["a"]]);
       await first.ctx.stop();
-      await put("b.txt", "b\n");
+      await putFile(dir, "b.txt", "b\n");
       const second = await runJob();
       await vi.waitFor(() => expect(second.stream.pendingFiles).toBe(1), WAIT);
       await clock.advance(1000);

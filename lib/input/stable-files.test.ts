@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.js";
 import type { InputFileInfo } from "../listener.js";
 import { StreamingContext } from "../streaming-context.js";
+import { putFile } from "../test-support/put-file.js";
 import { tempDirs } from "../test-support/temp-dirs.js";
 import type { FileInputDStream } from "./file-input-dstream.js";
 
@@ -63,7 +64,7 @@ describe("textFileStream takes stable files only", () => {
     const clock = new ManualClock();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const { batches, changed, stream } = await job(dir, clock, 50);
-    await writeFile(join(dir, "a.txt"), "1\n");
+    await putFile(dir, "a.txt", "1\n");
     await vi.waitFor(() => expect(stream.pendingFiles).toBe(1), WAIT);
     await clock.advance(1000);
     expect(batches).toEqual([["1"]]);
