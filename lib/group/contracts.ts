@@ -116,6 +116,14 @@ export interface PartitionLog {
   close(p: number): void;
   /** The newest entry of p's log, read-only (whoever writes p); undefined when p has none. */
   lastEntry(p: number): Promise<LogEntry | undefined>;
+  /**
+   * Records p's input positions as of its last snapshot (per input stream id, the last stream
+   * sequence a committed batch took), replacing the ones recorded before. Small, and read by every
+   * member: what no partition will read again can be removed from a stream the group owns.
+   */
+  recordPositions(p: number, positions: Record<number, number>): Promise<void>;
+  /** p's positions as last recorded (by whichever member held p); undefined when none were. */
+  positions(p: number): Promise<Record<number, number> | undefined>;
 }
 
 /**

@@ -40,8 +40,12 @@ interface Run {
 }
 
 /** A one-member group reading `input(ssc)`; records are counted per batch and in keyed state. */
-function member(group: string, clock: ManualClock, input: (ssc: StreamingContext) => ReceiverStream<unknown>, partitions?: number): Run {
-  const ssc = new StreamingContext({ batchDuration: 1000, clock, group: { name: group, servers: NATS_URL, leaseMs: 1500, ...(partitions === undefined ? {} : { partitions }) } });
+function member(group: string, clock: ManualClock, input: (ssc: StreamingContext) => ReceiverStream<unknown>, partitions?: number, snapshotInterval?: number): Run {
+  const ssc = new StreamingContext({
+    batchDuration: 1000,
+    clock,
+    group: { name: group, servers: NATS_URL, leaseMs: 1500, ...(partitions === undefined ? {} : { partitions }), ...(snapshotInterval === undefined ? {} : { snapshotInterval }) },
+  });
   const run: Run = { ssc, clock, batches: new Map(), totals: new Map(), completed: [], startedAt: clock.now(), partitionsSeen: new Set(), numRecords: 0 };
   const records = input(ssc);
   records.foreachRDD((rdd, time) => {
@@ -124,6 +128,44 @@ describe.skipIf(!nats)("receivers in a group", () => {
     expect((await client.streamState(receiverStreamName(group))).lastSeq).toBe(9);
     await run.ssc.stop();
     expect(stream.receiver.isStopped()).toBe(true);
+  });
+
+  it("remove from the group's stream what every partition has read, and a restarted member goes on without a record lost or counted twice", async () => {
+    const group = uniqueName("g");
+    cleanup(() => removeGroup(group));
+    const client = JetStreamClient.open([NATS_URL]);
+    cleanup(() => client.release());
+    const stored: string[] = [];
+    /** Stores 12 records as one block and runs batches until `run` has had `expected` records in all. */
+    const round = async (run: Run, receiver: HandFed, expected: number): Promise<void> => {
+      const records = Array.from({ length: 12 }, (_, i) => `r${stored.length + i}`);
+      await receiver.storeMany(records);
+      stored.push(...records);
+      await runUntil(run, () => all(run).length >= expected, `${expected} records in batches`);
+    };
+    // A snapshot after every commit: each records the partition's positions and purges.
+    const first = member(group, new ManualClock(0), (ssc) => ssc.receiverStream(new HandFed()), 3, 1);
+    const firstReceiver = (first.ssc.graph.inputStreams[0] as GroupReceiverInputDStream<unknown>).receiver as HandFed;
+    await first.ssc.start();
+    for (let r = 1; r <= 3; r++) await round(first, firstReceiver, r * 12);
+    // Two more batches: every partition commits (and snapshots) after the last records.
+    const last = Math.max(...first.completed);
+    await runUntil(first, () => first.completed.includes(last + 2000), "two more batches");
+    const state = await client.streamState(receiverStreamName(group));
+    // 3 storeMany blocks went out as 3 messages; every partition read past them, so they are gone.
+    expect(state.lastSeq).toBe(3);
+    expect(state.firstSeq).toBe(4);
+    expect(sortedStrings(all(first))).toEqual(sortedStrings(stored));
+    await first.ssc.stop();
+
+    // A new member (a restart) plans from the recorded positions: the stream's first sequence is
+    // past every message, and that is not taken for lost messages.
+    const second = member(group, new ManualClock(first.clock.now()), (ssc) => ssc.receiverStream(new HandFed()), 3, 1);
+    const secondReceiver = (second.ssc.graph.inputStreams[0] as GroupReceiverInputDStream<unknown>).receiver as HandFed;
+    await second.ssc.start();
+    await round(second, secondReceiver, 12);
+    expect(sortedStrings([...all(first), ...all(second)])).toEqual(sortedStrings(stored));
+    for (const r of stored) expect(second.totals.get(r) ?? first.totals.get(r), r).toBe(1);
   });
 
   it("take the group's partition count from its jetStream inputs, else group.partitions, else 4; refuse MQTT and ZeroMQ SUB", async () => {

@@ -42,12 +42,11 @@ import type { ResolvedGroupOptions } from "./group-options.js";
 export const RECEIVER_DUPLICATE_WINDOW_MS = 120_000;
 
 /**
- * How long the receiver stream keeps what members published (`max_age`), as the shuffle stream
- * does: a partition nobody runs for longer loses its records (its next plan fails with
- * SOURCE_OFFSET_LOST). Age, not a purge of what batches committed: a jetStream plan reads the
- * stream's first sequence as the oldest message kept on every subject, which per-subject purges
- * would break (measured: a partition's plan failed with SOURCE_OFFSET_LOST when the other
- * partitions' purges moved the first sequence past its position).
+ * The backstop of the receiver stream's retention (`max_age`): after each snapshot, members
+ * remove what every partition has read (GroupRuntime.purgeReceived, below the lowest recorded
+ * position, so the stream's first sequence never passes a partition's position: per-subject
+ * purges did, and a partition's plan failed with SOURCE_OFFSET_LOST). A partition nobody runs for
+ * longer than this loses its records (its next plan fails with SOURCE_OFFSET_LOST).
  */
 export const RECEIVER_RETENTION_MS = 24 * 3600_000;
 

@@ -34,6 +34,7 @@ import { newGroupJobId } from "../job-identity.js";
 import { shuffleExchange } from "./exchange.js";
 import type { ResolvedGroupOptions } from "./group-options.js";
 import { partitionLog } from "./partition-log.js";
+import { GroupReceiverInputDStream, receiverStreamName } from "./group-receiver.js";
 import { readGroupStatus, type GroupStatus } from "./group-status.js";
 
 /** A partition's plan: per input stream id, its range. */
@@ -457,6 +458,7 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       await this.log.snapshot(p, time, states);
       h.sinceSnapshot = 0;
       await this.purgeShuffles(p, h, time);
+      await this.purgeReceived(p, h);
     } catch (err) {
       if (StreamingError.is(err, ErrorCodes.GROUP_FENCED)) {
         this.drop(p);
@@ -497,6 +499,33 @@ export class GroupRuntime implements GroupBatchView, GroupHandle {
       } catch (err) {
         console.warn(`dstream group ${this.options.name}: removing partition ${p}'s shuffle parts before batch ${keepFrom} (exchange ${x.exchangeId}) failed; the stream's max age removes them later: ${(err as Error)?.message ?? String(err)}`);
       }
+    }
+  }
+
+  /**
+   * After p's snapshot: records p's input positions, then, when the job has receivers, removes
+   * from the group's receiver stream every message at or below the lowest position any partition
+   * of any receiver input recorded. Each position is the last stream sequence a committed batch of
+   * its partition took (a partition's plan moves its position to the stream's last sequence when
+   * it is caught up), so no partition reads those messages again, and the stream's first sequence
+   * stays at or below every partition's position + 1: a plan still tells messages removed by age
+   * from these. Skipped until every partition recorded positions; a failure is only reported (the
+   * stream's max age is the backstop).
+   */
+  private async purgeReceived(p: number, h: Held): Promise<void> {
+    const receivers = this.inputs.filter((input) => input instanceof GroupReceiverInputDStream);
+    try {
+      await this.log.recordPositions(p, h.positions);
+      if (receivers.length === 0) return;
+      let below = Infinity;
+      for (let q = 0; q < this.partitions; q++) {
+        const positions = q === p ? h.positions : await this.log.positions(q);
+        for (const input of receivers) below = Math.min(below, positions?.[input.streamId] ?? -Infinity);
+      }
+      if (below === -Infinity || below === Infinity) return;
+      await this.client!.purgeSubjectBelow(receiverStreamName(this.options.name), `dstream.group.${this.options.name}.recv.>`, below + 1);
+    } catch (err) {
+      console.warn(`dstream group ${this.options.name}: recording partition ${p}'s input positions or removing the receiver stream's messages every partition has read failed; the stream's max age removes them later: ${(err as Error)?.message ?? String(err)}`);
     }
   }
 

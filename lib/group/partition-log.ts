@@ -1,7 +1,8 @@
 /**
  * The per-partition log of a group on JetStream (DESIGN.md §10): plans and commits of partition p
  * on `dstream.group.<name>.log.<p>`, snapshots on `…snap.<p>`, chunks of large values on
- * `…chunk.<p>`, all in the stream `DSTREAM_GROUP_<name>_LOG`.
+ * `…chunk.<p>`, and p's input positions as of its last snapshot on `…pos.<p>` (the last one
+ * kept), all in the stream `DSTREAM_GROUP_<name>_LOG`.
  *
  * Fencing: this instance remembers the last sequence it read or wrote on p's log subject and
  * publishes with Nats-Expected-Last-Subject-Sequence = that sequence, so once another member has
@@ -18,6 +19,7 @@ import { ErrorCodes, StorageError, StreamingError } from "../../errors.js";
 import type { JetStreamClient, RawMessage } from "../sources/jetstream/jetstream-client.js";
 import type { Time } from "../time.js";
 import { decodeChunked, encodeChunked, messageLimit } from "./chunks.js";
+import { decodeValue, encodeValue } from "../../storage/codec.js";
 import type { LogEntry, PartitionHistory, PartitionLog } from "./contracts.js";
 
 /** Options of {@link partitionLog}. */
@@ -82,7 +84,7 @@ class JetStreamPartitionLog implements PartitionLog {
     this.stream = partitionLogStream(options.group);
   }
 
-  private subject(kind: "log" | "chunk" | "snap", p: number): string {
+  private subject(kind: "log" | "chunk" | "snap" | "pos", p: number): string {
     return partitionLogSubject(this.group, kind, p);
   }
 
@@ -93,7 +95,7 @@ class JetStreamPartitionLog implements PartitionLog {
   async ensure(): Promise<void> {
     await this.client.ensureStream({
       name: this.stream,
-      subjects: (["log", "chunk", "snap"] as const).map((k) => `dstream.group.${this.group}.${k}.*`),
+      subjects: (["log", "chunk", "snap", "pos"] as const).map((k) => `dstream.group.${this.group}.${k}.*`),
       storage: "file",
       allowDirect: true,
     });
@@ -104,6 +106,23 @@ class JetStreamPartitionLog implements PartitionLog {
     const last = await this.client.directGetLast(this.stream, this.subject("log", p));
     if (last === undefined) return undefined;
     return (await decodeChunked(this.client, this.stream, this.subject("chunk", p), last, this.what(p, `entry at stream sequence ${last.seq}`))) as LogEntry;
+  }
+
+  async recordPositions(p: number, positions: Record<number, number>): Promise<void> {
+    this.checkPartition(p, "recordPositions");
+    await this.client.publish(this.subject("pos", p), encodeValue(positions));
+    await this.client.purgeSubjectKeeping(this.stream, this.subject("pos", p), 1);
+  }
+
+  async positions(p: number): Promise<Record<number, number> | undefined> {
+    this.checkPartition(p, "positions");
+    const m = await this.client.directGetLast(this.stream, this.subject("pos", p));
+    if (m === undefined) return undefined;
+    const value = decodeValue(this.what(p, `positions at stream sequence ${m.seq}`), m.data);
+    if (value === null || typeof value !== "object" || !Object.values(value).every((v) => Number.isSafeInteger(v))) {
+      throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${this.what(p, `positions at stream sequence ${m.seq}`)} are not a map of stream sequences; something other than dstream wrote ${m.subject}`, { key: m.subject });
+    }
+    return value as Record<number, number>;
   }
 
   async open(p: number): Promise<PartitionHistory> {
@@ -265,7 +284,7 @@ export function partitionLogStream(group: string): string {
 }
 
 /** The subject of partition p's log entries, chunks or snapshots (`"*"`: every partition's). */
-export function partitionLogSubject(group: string, kind: "log" | "chunk" | "snap", p: number | "*"): string {
+export function partitionLogSubject(group: string, kind: "log" | "chunk" | "snap" | "pos", p: number | "*"): string {
   return `dstream.group.${group}.${kind}.${p}`;
 }
 

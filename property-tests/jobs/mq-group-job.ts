@@ -36,7 +36,8 @@ class CrashingRabbit extends RabbitMqReceiver<string> {
 
 const receiver = new CrashingRabbit({ url: env.DSTREAM_MQ_URL!, queue: env.DSTREAM_MQ_QUEUE!, prefetch: 200, reconnectDelay: 200, ...(rate === undefined ? {} : { maxRate: rate }) });
 // The same member id on every run of a member: a restarted member takes its partitions back at once.
-const ssc = new StreamingContext({ batchDuration: 200, group: { name: env.DSTREAM_GROUP!, servers: NATS_URL, leaseMs: 1000, partitions: 3, memberId: env.DSTREAM_MEMBER ?? "member-1" } });
+// A snapshot every 2 commits: positions are recorded and the receiver stream purged often under the kills.
+const ssc = new StreamingContext({ batchDuration: 200, group: { name: env.DSTREAM_GROUP!, servers: NATS_URL, leaseMs: 1000, partitions: 3, memberId: env.DSTREAM_MEMBER ?? "member-1", snapshotInterval: 2 } });
 const records = ssc.receiverStream(receiver);
 // saveAsTextFiles names files by batch time only: two members would write the same file.
 records.saveToJetStream({ servers: NATS_URL, subject: env.DSTREAM_JOB_SUBJECT! });
