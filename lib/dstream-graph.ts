@@ -47,6 +47,9 @@ export class DStreamGraph {
       throw new GraphError(ErrorCodes.GRAPH_INVALID, `Operator name "${uid}" is already used by ${holder.kind} #${holder.id}; names must be unique`);
     }
     if (/^\d+$/.test(uid)) throw new TypeError(`name(uid) must not be a plain number ("${uid}"): numbers are the default ids`);
+    // The engine keeps its own records beside operator states under such keys (a group snapshot's
+    // input positions are "$positions"): an operator of that name would overwrite them.
+    if (uid.startsWith("$")) throw new TypeError(`name(uid) must not start with "$" ("${uid}"): dstream keeps its own records under such names`);
     for (const [name, holder] of this.names) if (holder === stream) this.names.delete(name);
     this.names.set(uid, stream);
   }

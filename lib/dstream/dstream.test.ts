@@ -83,12 +83,14 @@ describe("name()", () => {
     expect(() => s.map((x) => x).name("input")).toThrow(expect.objectContaining({ code: ErrorCodes.GRAPH_INVALID, message: expect.stringMatching(/already used/) }));
   });
 
-  it("refuses empty, non-string and plain-number names (TypeError)", () => {
+  it("refuses empty, non-string, plain-number and $-names (TypeError)", () => {
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
     const s = ssc.queueStream<number>([]);
     expect(() => s.name("")).toThrow(TypeError);
     expect(() => s.name(7 as never)).toThrow(TypeError);
     expect(() => s.name("12")).toThrow(TypeError);
+    // A group snapshot keeps the input positions under "$positions" beside the operators' states.
+    expect(() => s.name("$positions")).toThrow(/must not start with "\$"/);
   });
 
   it("cannot be called after start", async () => {
