@@ -7,7 +7,7 @@ import { NATS_URL, uniqueName } from "../test-support/jetstream-fixture.js";
 import { prng } from "../test-support/prng.js";
 import { serviceAvailable } from "../test-support/services.js";
 import type { LogEntry, PartitionHistory } from "./contracts.js";
-import { partitionLog, type PartitionLogOptions } from "./partition-log.js";
+import { partitionLog, readPartitionProgress, type PartitionLogOptions } from "./partition-log.js";
 
 const nats = await serviceAvailable("nats");
 const cleanup = cleanupsAfterEach();
@@ -207,5 +207,24 @@ describe.skipIf(!nats)("partitionLog on JetStream", () => {
       const chunkSeqs = (await client.readAll(stream, subject("chunk", 0))).map((m) => m.seq);
       expect(chunkSeqs.every((s) => s > floor)).toBe(true);
     }
+  });
+  it("readPartitionProgress reads again when a chunk of the newest entry vanished under the read (another member's retention), and reports damage only when it stays", async () => {
+    const { log, client, group } = await setup({ maxMessageBytes: 100 });
+    await log.open(0);
+    await log.append(0, plan(1000));
+    // A commit large enough to be chunked.
+    await log.append(0, commit(1000, { op1: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, i])) }));
+    // The first direct get of a chunk answers "no such message", as after a purge between reads.
+    let misses = 1;
+    const racing = Object.assign(Object.create(client) as JetStreamClient, {
+      directGet: async (stream: string, seq: number) => (misses-- > 0 ? undefined : client.directGet(stream, seq)),
+    });
+    const progress = await readPartitionProgress(racing, group, 0);
+    expect(progress.lastCommit?.time).toBe(1000);
+    expect(misses).toBeLessThan(0); // the chunk was asked for again
+    // A chunk that never comes back is damage, reported with its code.
+    const gone = Object.assign(Object.create(client) as JetStreamClient, { directGet: async () => undefined });
+    const err = await readPartitionProgress(gone, group, 0).catch((e: unknown) => e);
+    expect(StreamingError.is(err, ErrorCodes.STORAGE_CORRUPT), String(err)).toBe(true);
   });
 });

@@ -316,14 +316,17 @@ export async function readPartitionProgress(client: JetStreamClient, group: stri
     if (entry === undefined) decoded.set(m.seq, (entry = (await decodeChunked(client, stream, partitionLogSubject(group, "chunk", p), m, what(`entry at stream sequence ${m.seq}`))) as LogEntry));
     return entry;
   };
-  for (let attempt = 1; ; attempt++) {
+  let covers = 0;
+  let fence = 0;
+  /** One read; undefined when entries vanished under it (a concurrent purge). */
+  const readOnce = async (): Promise<PartitionProgress | undefined> => {
     const snap = await client.directGetLast(stream, partitionLogSubject(group, "snap", p));
-    const covers = snap === undefined ? 0 : Number(snap.headers?.[COVERS_HEADER]);
+    covers = snap === undefined ? 0 : Number(snap.headers?.[COVERS_HEADER]);
     if (!Number.isSafeInteger(covers) || covers < 0) {
       throw new StorageError(ErrorCodes.STORAGE_CORRUPT, `${what(`snapshot at stream sequence ${snap?.seq}`)} has no valid ${COVERS_HEADER} header; it was not written by this dstream. Remove it or start the group afresh.`, { key: partitionLogSubject(group, "snap", p) });
     }
     const last = await client.directGetLast(stream, logSubject);
-    const fence = last?.seq ?? 0;
+    fence = last?.seq ?? 0;
     let messages: RawMessage[] = [];
     if (last !== undefined && (await decode(last)).kind === "commit") {
       messages = [last];
@@ -343,6 +346,17 @@ export async function readPartitionProgress(client: JetStreamClient, group: stri
       }
       if (snap !== undefined) out.snapshot = { time: (await decode(messages[0] as RawMessage)).time, storedAt: snap.timestamp };
       return out;
+    }
+    return undefined;
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const progress = await readOnce();
+      if (progress !== undefined) return progress;
+    } catch (err) {
+      // A chunk that a member's retention purged under the read reads as damage: read again.
+      if (!StreamingError.is(err, ErrorCodes.STORAGE_CORRUPT) || attempt === OPEN_ATTEMPTS) throw err;
+      continue;
     }
     if (attempt === OPEN_ATTEMPTS) {
       throw new StorageError(
