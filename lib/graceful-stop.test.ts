@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ManualClock } from "./clock.js";
 import { TestReceiver } from "./test-support/test-receiver.js";
 import { StreamingContext } from "./streaming-context.js";
@@ -61,5 +61,43 @@ describe("graceful stop", () => {
       .flatMap((l) => l.split(":")[1]?.trim().split(",").filter(Boolean) ?? []);
     expect(records).toEqual(["1", "2", "3", "4", "5"]);
     expect(out).toContain("STOPPED");
+  }, 60_000);
+
+  it("a second signal, a second or more after the first, stops a graceful stop whose batch hangs at once (the echo of one Ctrl-C does not)", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./test-support/graceful-child.ts", import.meta.url))], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DSTREAM_HANG_DRAIN: "1" },
+    });
+    let out = "";
+    let err = "";
+    let firstAt = 0;
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("READY") && firstAt === 0) {
+        firstAt = Date.now();
+        child.kill("SIGTERM");
+        // The echo of the same Ctrl-C (npm, tsx): ignored.
+        child.kill("SIGTERM");
+      }
+    });
+    child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("exit", (c, s) => resolve([c, s])));
+    let code: number | null;
+    let signal: NodeJS.Signals | null;
+    try {
+      // The drain batch runs and hangs; the user presses Ctrl-C again, a second or more later.
+      await vi.waitFor(() => expect(out).toContain("DRAINING"), { timeout: 30_000, interval: 20 });
+      await vi.waitFor(() => expect(Date.now() - firstAt).toBeGreaterThan(1100), { timeout: 5_000, interval: 50 });
+      expect(child.exitCode).toBeNull(); // still draining: the echo did not stop it
+      child.kill("SIGTERM");
+      [code, signal] = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the second SIGTERM did not stop the process:\n${out}\n${err}`)), 30_000))]);
+    } finally {
+      // A process the signals did not stop must not outlive the test.
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    expect(signal).toBe("SIGTERM");
+    expect(code).toBeNull();
+    expect(err).toMatch(/dstream: SIGTERM again while stopping gracefully: stopping now; batches not committed run again at the next start/);
+    expect(out).not.toContain("STOPPED");
   }, 60_000);
 });

@@ -40,7 +40,11 @@ export interface StreamingContextOptions {
   checkpointDir?: string;
   /** How often receivers cut stored records into blocks; default 200 ms. */
   blockInterval?: Duration;
-  /** On SIGTERM/SIGINT: stop receiving, process what was received, commit, then exit. Default false. */
+  /**
+   * On SIGTERM/SIGINT: stop receiving, process what was received, commit, then exit. A second
+   * signal a second or more later stops at once (what no batch committed runs at the next start).
+   * Default false.
+   */
   stopGracefullyOnShutdown?: boolean;
   /** Snapshot interval, retention and (for crash tests) the store of the checkpoint. */
   checkpointOptions?: CheckpointOptions;
@@ -535,12 +539,20 @@ export class StreamingContext {
 
   private installSignalHandlers(): void {
     if (!this.stopGracefullyOnShutdown) return;
-    let signalled = false;
+    let signalledAt: number | undefined;
     const handler = (signal: NodeJS.Signals): void => {
-      // Ctrl-C reaches every process of the terminal's group and npm or tsx forward it again:
-      // repeats while the graceful stop drains are ignored, not a second, fatal signal.
-      if (signalled) return;
-      signalled = true;
+      if (signalledAt !== undefined) {
+        // Ctrl-C reaches every process of the terminal's group and npm or tsx forward it again:
+        // repeats within a second are that echo. A signal after it is the user asking again while
+        // the drain hangs (a sink that does not answer): stop at once, as a crash would. Nothing
+        // acknowledged is lost: what no batch committed runs again at the next start.
+        if (Date.now() - signalledAt < FORCE_STOP_AFTER_MS) return;
+        process.stderr.write(`dstream: ${signal} again while stopping gracefully: stopping now; batches not committed run again at the next start\n`);
+        this.removeSignalHandlers();
+        process.kill(process.pid, signal);
+        return;
+      }
+      signalledAt = Date.now();
       void this.stop({ stopGracefully: true }).finally(() => {
         this.removeSignalHandlers();
         // Code awaiting termination runs (and prints) first; then the signal ends the process.
@@ -559,6 +571,9 @@ export class StreamingContext {
     this.signalHandler = undefined;
   }
 }
+
+/** A second SIGINT/SIGTERM this long after the first stops a graceful stop at once (see installSignalHandlers). */
+const FORCE_STOP_AFTER_MS = 1000;
 
 function requireRestarts(n: number): number {
   if (n === Infinity || (Number.isInteger(n) && n >= 0)) return n;
