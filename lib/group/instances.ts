@@ -35,7 +35,7 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
  * (`--import tsx`, `--conditions=…`; inspector flags are left out: members would contend for the
  * port), each with DSTREAM_MEMBER_INDEX = 0…N-1. Every line a member prints goes to this
  * process's stdout or stderr prefixed with `[member i] `. SIGINT and SIGTERM sent to this process
- * go to every member still running (a dstream job with `stopGracefullyOnShutdown` ignores the
+ * go to every member still running (a dstream job with `stopGracefullyOnShutdown` ignores, within a second, the
  * repeat it gets when Ctrl-C also reached it from the terminal). Resolves, once every member has
  * exited, with how each ended, in member order.
  */
