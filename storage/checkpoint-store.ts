@@ -12,7 +12,7 @@ import { batchKey, batchRange, commitKey, commitRange, decodeKey, metaKey, print
 import type { KvOp, KvStore } from "./kv.js";
 import { LevelKv } from "./level-kv.js";
 import { MemoryKv } from "./memory-kv.js";
-import { latestSnapshot, snapshotAt, snapshotDeleteOps, snapshotVersions, writeSnapshot } from "./snapshots.js";
+import { encodeSnapshot, latestSnapshot, snapshotAt, snapshotDeleteOps, snapshotVersions, writeSnapshot, type EncodedSnapshot } from "./snapshots.js";
 import { Wal } from "./wal.js";
 
 export type * from "./checkpoint-records.js";
@@ -172,7 +172,12 @@ export class CheckpointStore {
    * Arrays and Maps are split into chunks of `chunkEntries`; other values are one chunk.
    */
   async writeSnapshot(operatorId: string, version: number, state: unknown, options: { chunkEntries?: number } = {}): Promise<number> {
-    return await writeSnapshot(this.kv, operatorId, version, state, options.chunkEntries);
+    return await writeSnapshot(this.kv, encodeSnapshot(operatorId, version, state, options.chunkEntries));
+  }
+
+  /** Writes a snapshot packed before (see {@link encodeSnapshot}); returns its bytes. */
+  async writeEncodedSnapshot(snapshot: EncodedSnapshot): Promise<number> {
+    return await writeSnapshot(this.kv, snapshot);
   }
 
   /** The newest complete snapshot; throws `STORAGE_CORRUPT` naming a damaged chunk. */

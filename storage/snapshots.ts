@@ -36,28 +36,51 @@ function* chunksOf(state: unknown, kind: Kind, size: number): Generator<unknown[
   if (chunk.length > 0) yield chunk;
 }
 
-/** Writes a snapshot of `state`; it must not change until the promise resolves. */
-export async function writeSnapshot(kv: KvStore, operatorId: string, version: number, state: unknown, chunkEntries = DEFAULT_CHUNK_ENTRIES): Promise<number> {
+/** A snapshot packed into the values it is stored as, ready for {@link writeSnapshot}. */
+export interface EncodedSnapshot {
+  operatorId: string;
+  version: number;
+  /** The chunks' values, in order. */
+  chunks: Buffer[];
+  /** The manifest's value, written last. */
+  manifest: Buffer;
+  /** Entries of the state (map or array), 1 for a single value. */
+  entries: number;
+}
+
+/**
+ * Packs a snapshot of `state` now, synchronously: the bytes hold the state as it is at this
+ * instant. A caller that lets the job go on while the snapshot is written packs first: a shallow
+ * copy alone shares its values with the live state, and the next batch may change an object value
+ * in place (a state function doing `s.n += v` on the object it got), so the snapshot written as
+ * version t would hold t + 1's value, and a crash before t + 1 commits would apply t + 1 twice.
+ */
+export function encodeSnapshot(operatorId: string, version: number, state: unknown, chunkEntries = DEFAULT_CHUNK_ENTRIES): EncodedSnapshot {
   if (!Number.isInteger(chunkEntries) || chunkEntries < 1) throw new RangeError(`chunkEntries must be a positive integer, got ${chunkEntries}`);
   const kind: Kind = state instanceof Map ? "map" : Array.isArray(state) ? "array" : "value";
+  const chunks: Buffer[] = [];
+  for (const chunk of chunksOf(state, kind, chunkEntries)) chunks.push(encodeValue(chunk));
+  const entries = kind === "map" ? (state as Map<unknown, unknown>).size : kind === "array" ? (state as unknown[]).length : 1;
+  const manifest: Manifest = { kind, chunks: chunks.length, entries, version, operatorId };
+  return { operatorId, version, chunks, manifest: encodeValue(manifest), entries };
+}
+
+/** Writes a packed snapshot, a chunk per synced write and the manifest last; returns its bytes. */
+export async function writeSnapshot(kv: KvStore, snapshot: EncodedSnapshot): Promise<number> {
+  const { operatorId, version } = snapshot;
   const manifestKey = snapshotKey(operatorId, version, MANIFEST_CHUNK);
   // Rewriting a version: its old manifest goes with the first chunk, so old and new chunks never mix.
   let ops: KvOp[] = [{ type: "del", key: manifestKey }];
-  let chunks = 0;
   let bytes = 0;
-  for (const chunk of chunksOf(state, kind, chunkEntries)) {
-    const value = encodeValue(chunk);
+  for (const [i, value] of snapshot.chunks.entries()) {
     bytes += value.length;
-    ops.push({ type: "put", key: snapshotKey(operatorId, version, chunks++), value });
+    ops.push({ type: "put", key: snapshotKey(operatorId, version, i), value });
     await kv.write(ops, { sync: true });
     ops = [];
   }
-  const entries = kind === "map" ? (state as Map<unknown, unknown>).size : kind === "array" ? (state as unknown[]).length : 1;
-  const manifest: Manifest = { kind, chunks, entries, version, operatorId };
-  const value = encodeValue(manifest);
-  await kv.write([...ops, { type: "put", key: manifestKey, value }], { sync: true });
+  await kv.write([...ops, { type: "put", key: manifestKey, value: snapshot.manifest }], { sync: true });
   // The bytes of the snapshot's values, for the UI's snapshot history.
-  return bytes + value.length;
+  return bytes + snapshot.manifest.length;
 }
 
 /** The newest complete snapshot of an operator; a damaged chunk throws `STORAGE_CORRUPT` naming it. */

@@ -8,6 +8,7 @@ import { RDD } from "../rdd/rdd.js";
 import type { BatchCommit, BatchLog, BatchPlan } from "../scheduler/batch-log.js";
 import type { Time } from "../time.js";
 import { newJobId } from "../job-identity.js";
+import { encodeSnapshot } from "../../storage/snapshots.js";
 import { CheckpointHistory } from "./checkpoint-history.js";
 
 /** A batch that was planned but not committed before a crash: re-run with exactly this input. */
@@ -219,15 +220,23 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
     // batch: nothing is lost (the deltas it would have replaced are all still there).
     if (this.snapshotError !== undefined) throw this.snapshotError;
     if (this.snapshotDue(time) && this.snapshotting === undefined) {
-      // The state is copied now, consistent with commit `time`; packing and writing run while the
-      // next batches proceed.
-      const states = this.graph.stateOperators.map((op) => [op.operatorId, op.snapshot(), op.size] as const);
+      // The state is copied now, consistent with commit `time`. A copy that shares objects with the
+      // live state is packed now too, before the next batch can change such an object in place
+      // (encodeSnapshot); a copy of fresh [key, value] pairs of primitives cannot change, and is
+      // packed with the writes, while the next batches proceed.
+      const copies = this.graph.stateOperators.map((op) => {
+        const started = performance.now();
+        const copy = op.snapshot();
+        const packNow = !primitivePairs(copy);
+        return { operatorId: op.operatorId, entries: op.size, copy, packed: packNow ? encodeSnapshot(op.operatorId, time, copy) : undefined, packMs: packNow ? performance.now() - started : 0 };
+      });
       this.snapshotting = (async () => {
-        for (const [id, state, entries] of states) {
+        for (const { operatorId, entries, copy, packed, packMs } of copies) {
           const started = performance.now();
-          const bytes = await this.store.writeSnapshot(id, time, state);
-          this.history.recordSnapshot({ operatorId: id, version: time, entries, durationMs: performance.now() - started, bytes });
-          this.snapshotVersions.set(id, [time, ...(this.snapshotVersions.get(id) ?? [])].slice(0, 2));
+          const snapshot = packed ?? encodeSnapshot(operatorId, time, copy);
+          const bytes = await this.store.writeEncodedSnapshot(snapshot);
+          this.history.recordSnapshot({ operatorId: snapshot.operatorId, version: time, entries, durationMs: packMs + performance.now() - started, bytes });
+          this.snapshotVersions.set(snapshot.operatorId, [time, ...(this.snapshotVersions.get(snapshot.operatorId) ?? [])].slice(0, 2));
         }
       })().finally(() => (this.snapshotting = undefined));
       this.snapshotting.catch((err: unknown) => void (this.snapshotError ??= err));
@@ -278,4 +287,20 @@ class LevelCheckpointSession implements CheckpointSession, BatchLog {
 function positiveInt(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer; got ${String(n)}`);
   return n;
+}
+
+/**
+ * True when `copy` is an array of [key, value] pairs whose keys and values are all primitives:
+ * KeyedState.snapshot() makes such pairs afresh, so nothing the job does later can change them.
+ * Anything else may share objects with the live state.
+ */
+function primitivePairs(copy: unknown): boolean {
+  if (!Array.isArray(copy)) return false;
+  for (let i = 0; i < copy.length; i++) {
+    const e = copy[i] as unknown;
+    if (!Array.isArray(e) || e.length !== 2) return false;
+    const [k, v] = e as [unknown, unknown];
+    if ((typeof k === "object" && k !== null) || typeof k === "function" || (typeof v === "object" && v !== null) || typeof v === "function") return false;
+  }
+  return true;
 }
