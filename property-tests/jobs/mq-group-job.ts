@@ -4,7 +4,8 @@
  * stream; `saveToJetStream` (exactly-once per partition and batch) publishes each batch's records; a
  * running total (updateStateByKey, in the group's log) says when all N are in. SystemClock, 200 ms
  * batches. It prints `commit <time> <total> <partitions held>` after each batch (total: 0 where
- * this member does not hold the total's partition) and `done <total>` (then exits 0) once the total reaches N.
+ * this member does not hold the total's partition) and `done <total>` (then exits 0) once the total reaches N
+ * (support: report-until-done.ts).
  *
  * Environment: DSTREAM_GROUP (the group's name), DSTREAM_MEMBER (the member's id), DSTREAM_JOB_SUBJECT (the sink's subject),
  * DSTREAM_JOB_RECORDS (N), DSTREAM_KEEP_RUNNING=1 (print `done` and go on), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE, DSTREAM_MQ_RATE (maxRate), and
@@ -16,6 +17,7 @@ import type { Delivery } from "../../lib/sources/acking-batcher.js";
 import { RabbitMqReceiver, type Session } from "../../lib/sources/rabbitmq/rabbitmq-receiver.js";
 import { StreamingContext } from "../../lib/streaming-context.js";
 import { NATS_URL } from "../../lib/test-support/jetstream-fixture.js";
+import { reportUntilDone } from "./report-until-done.js";
 
 const env = process.env;
 const total = Number(env.DSTREAM_JOB_RECORDS);
@@ -47,29 +49,5 @@ records
   .updateStateByKey<string, number, number>((vs, st) => vs.reduce((a, b) => a + b, st ?? 0))
   .foreachRDD((rdd, t) => void totals.set(t, rdd.collect()[0]?.[1] ?? 0));
 
-let finishing = false;
-ssc.addStreamingListener({
-  onBatchCompleted({ batchInfo }) {
-    const t = batchInfo.batchTime;
-    const n = totals.get(t) ?? 0;
-    totals.delete(t);
-    process.stdout.write(`commit ${t} ${n} ${ssc.group?.owned().join(",") ?? ""}\n`);
-    if (n >= total && !finishing) {
-      finishing = true;
-      // With other members, the parent stops this one once their batches are in the sink too.
-      if (env.DSTREAM_KEEP_RUNNING === "1") {
-        process.stdout.write(`done ${n}\n`);
-        return;
-      }
-      void ssc.stop().then(() => {
-        process.stdout.write(`done ${n}\n`);
-        process.exit(0);
-      });
-    }
-  },
-});
-await ssc.start();
-ssc.awaitTermination().catch((err: unknown) => {
-  process.stderr.write(`job failed: ${String(err)}\n`);
-  process.exit(1);
-});
+// With other members, the parent stops this one once their batches are in the sink too.
+await reportUntilDone(ssc, totals, total, { done: "count", extra: () => ssc.group?.owned().join(",") ?? "", keepRunning: env.DSTREAM_KEEP_RUNNING === "1" });

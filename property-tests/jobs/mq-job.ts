@@ -4,7 +4,7 @@
  * writes each batch's records; a running total (updateStateByKey) says when all N are in.
  * SystemClock, 100 ms batches, real LevelDB. It prints `commit <time> <total> <duplicates>` after
  * each batch (duplicates: redeliveries this process dropped), `duplicates <n>` when that number
- * grows, and `done <total>` (then exits 0) once the total reaches N.
+ * grows, and `done <total>` (then exits 0) once the total reaches N (report-until-done.ts).
  *
  * Environment: DSTREAM_JOB_DIR (checkpoint), DSTREAM_JOB_OUT (sink directory), DSTREAM_JOB_RECORDS
  * (N), DSTREAM_MQ ("rabbitmq" | "mqtt"), DSTREAM_MQ_URL, DSTREAM_MQ_QUEUE (RabbitMQ),
@@ -16,6 +16,7 @@ import type { Delivery } from "../../lib/sources/acking-batcher.js";
 import { MqttReceiver, type Session as MqttSession } from "../../lib/sources/mqtt/mqtt-receiver.js";
 import { RabbitMqReceiver, type Session as RabbitSession } from "../../lib/sources/rabbitmq/rabbitmq-receiver.js";
 import { StreamingContext } from "../../lib/streaming-context.js";
+import { reportUntilDone } from "./report-until-done.js";
 
 const env = process.env;
 const dir = env.DSTREAM_JOB_DIR!;
@@ -70,25 +71,4 @@ const ssc = await StreamingContext.getOrCreate(dir, () => {
   return s;
 });
 
-let finishing = false;
-ssc.addStreamingListener({
-  onBatchCompleted({ batchInfo }) {
-    const t = batchInfo.batchTime;
-    const n = totals.get(t) ?? 0;
-    totals.delete(t);
-    process.stdout.write(`commit ${t} ${n} ${receiver.counters.duplicates}\n`);
-    if (n >= total && !finishing) {
-      finishing = true;
-      void ssc.stop().then(() => {
-        process.stdout.write(`done ${n} ${receiver.counters.duplicates}\n`);
-        process.exit(0);
-      });
-    }
-  },
-});
-process.stdout.write(`started recovered=${ssc.recovered}\n`);
-await ssc.start();
-ssc.awaitTermination().catch((err: unknown) => {
-  process.stderr.write(`job failed: ${String(err)}\n`);
-  process.exit(1);
-});
+await reportUntilDone(ssc, totals, total, { done: "count", extra: () => String(receiver.counters.duplicates) });
